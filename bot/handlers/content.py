@@ -1,0 +1,91 @@
+"""/digest, /latest, /summary, /quotes and /figures: reading the news."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot.handlers.common import RECENT, clean_arg, fold, parse_number, say, tell
+from bot.services import get_services, reply
+from digests.editions import compose
+from digests.models import Article
+
+
+async def _recent(context: ContextTypes.DEFAULT_TYPE) -> list[Article]:
+    return await get_services(context).store.recent_articles(RECENT)
+
+
+async def digest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Send the digest that would go out now."""
+    services = get_services(context)
+    edition = services.settings.editions[0]
+    composed = await compose(services.store, services.renderer, edition)
+    if composed.empty:
+        await tell(update, context, "no_articles")
+        return
+    await reply(update, composed.parts)
+
+
+async def latest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """List the newest headlines, numbered for /summary N."""
+    articles = await _recent(context)
+    if not articles:
+        await tell(update, context, "no_articles")
+        return
+    await say(update, context, "latest.html", articles=articles)
+
+
+async def summary(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Summary and key points of article N, or every recent article briefly."""
+    articles = await _recent(context)
+    if not articles:
+        await tell(update, context, "no_articles")
+        return
+    if not context.args:
+        await say(update, context, "summaries.html", articles=articles)
+        return
+    number = parse_number(context.args, len(articles))
+    if number is None:
+        await tell(update, context, "usage_number", command="summary", count=len(articles),
+                   given=clean_arg(" ".join(context.args)))
+        return
+    await say(update, context, "summary.html", article=articles[number - 1], number=number)
+
+
+def speaker_matches(wanted: str, speaker: str | None) -> bool:
+    """True when every word asked for is a word of the speaker's name (surname alone is fine)."""
+    if not speaker:
+        return False
+    names = fold(speaker).replace("-", " ").split()
+    return all(word in names for word in fold(wanted).replace("-", " ").split())
+
+
+async def quotes(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Recent quotes, optionally only one speaker's."""
+    articles = await _recent(context)
+    wanted = clean_arg(" ".join(context.args)) if context.args else None
+    items = [
+        (number, article, quote)
+        for number, article in enumerate(articles, start=1)
+        for quote in article.quotes
+        if wanted is None or speaker_matches(wanted, quote.speaker)
+    ]
+    await say(update, context, "quotes.html", items=items, speaker=wanted)
+
+
+async def figures(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Key figures of article N, or of every recent article."""
+    articles = await _recent(context)
+    if not articles:
+        await tell(update, context, "no_articles")
+        return
+    if context.args:
+        number = parse_number(context.args, len(articles))
+        if number is None:
+            await tell(update, context, "usage_number", command="figures", count=len(articles),
+                       given=clean_arg(" ".join(context.args)))
+            return
+        items = [(number, articles[number - 1])]
+    else:
+        items = [(n, a) for n, a in enumerate(articles, start=1) if a.figures]
+    await say(update, context, "figures.html", items=items)

@@ -1,0 +1,51 @@
+"""/help, /settings, and the answers to unknown commands and plain text."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot.commands import ADMIN_COMMANDS, USER_COMMANDS
+from bot.handlers.common import clean_arg, say, tell
+from bot.services import get_services
+from digests.schedule import describe_schedule
+
+
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """List the commands, with the admin ones for admins."""
+    services = get_services(context)
+    user = update.effective_user
+    admin = services.is_admin(user.id if user else None)
+    await say(
+        update, context, "help.html",
+        commands=list(USER_COMMANDS), admin_commands=list(ADMIN_COMMANDS) if admin else [],
+    )
+
+
+async def settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Show this chat's subscription, time zone, language and the editions it receives."""
+    services = get_services(context)
+    chat = update.effective_chat
+    if chat is None:
+        return
+    subscriber = await services.store.get_subscriber(chat.id)
+    timezone = (subscriber.timezone if subscriber else None) or services.settings.timezone
+    editions = [(e.name, describe_schedule(e, timezone)) for e in services.settings.editions]
+    await tell(
+        update, context, "settings",
+        subscribed=bool(subscriber and subscriber.active), timezone=timezone,
+        language=(subscriber.language if subscriber else None) or "en", editions=editions,
+    )
+
+
+async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Point anyone who mistyped a command at /help."""
+    message = update.effective_message
+    text = message.text if message and message.text else ""
+    command = clean_arg(text.split()[0] if text.split() else text)
+    await tell(update, context, "unknown_command", command=command)
+
+
+async def plain_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """In a private chat, a message that is not a command gets a pointer to /help."""
+    await tell(update, context, "not_a_command")

@@ -1,0 +1,45 @@
+"""/start and /stop: joining and leaving the digest."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot.handlers.common import say, tell
+from bot.services import get_services
+from digests.schedule import describe_schedule
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Subscribe this chat and say what the bot does."""
+    services = get_services(context)
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None:
+        return
+    language = user.language_code if user else None
+    existing = await services.store.get_subscriber(chat.id)
+    already = existing is not None and existing.active
+    await services.store.subscribe(
+        chat.id,
+        chat_type=chat.type,
+        language=language,
+        timezone=services.settings.timezone,
+        title=chat.title or chat.username,
+    )
+    editions = [
+        (e.name, describe_schedule(e, services.settings.timezone))
+        for e in services.settings.editions
+    ]
+    await say(
+        update, context, "start.html",
+        first_name=user.first_name if user else None, editions=editions, already=already,
+    )
+
+
+async def stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Unsubscribe this chat; nothing more is pushed to it."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    was_active = await get_services(context).store.unsubscribe(chat.id)
+    await tell(update, context, "stopped" if was_active else "not_subscribed")

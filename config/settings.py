@@ -1,0 +1,220 @@
+"""The bot's settings: the only place that reads the environment and ``.env``."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlsplit, urlunsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/digestbot.sqlite3"
+DEFAULT_API_URL = "https://api.telegram.org/bot"
+_TOKEN_SHAPE = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{20,}$")
+_CRON_FIELD = re.compile(r"^[\d*/,\-A-Za-z?LW#]+$")
+
+
+class ConfigError(Exception):
+    """A setting has a bad value; the message names the variable and never echoes secrets."""
+
+
+class Edition(BaseModel):
+    """A digest published on a schedule: when, with which template, how many articles."""
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")
+    cron: str
+    template: str = "digest.html"
+    articles: int = Field(default=5, ge=1, le=50)
+    timezone: str | None = None
+
+    @field_validator("cron")
+    @classmethod
+    def _check_cron(cls, value: str) -> str:
+        fields = value.split()
+        # Five fields is standard crontab; six puts seconds first, as APScheduler allows.
+        if len(fields) not in (5, 6) or not all(_CRON_FIELD.match(f) for f in fields):
+            raise ValueError(f"cron expression {value!r} needs 5 fields (or 6 with seconds first)")
+        return " ".join(fields)
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_timezone(cls, value: str | None) -> str | None:
+        return None if value is None else check_timezone(value)
+
+
+def check_timezone(name: str) -> str:
+    """Return ``name`` if it is an IANA time zone this machine knows, else raise ValueError."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r} (use an IANA name like Europe/Kyiv)") from None
+    return name
+
+
+def parse_editions(text: str) -> list[dict[str, Any]]:
+    """Read editions from JSON or from the compact ``name=cron[|template[|count]]; ...`` form."""
+    text = text.strip()
+    if not text:
+        return []
+    if text.startswith("["):
+        return json.loads(text)
+    editions = []
+    for chunk in filter(None, (c.strip() for c in text.split(";"))):
+        name, sep, rest = chunk.partition("=")
+        if not sep:
+            raise ValueError(f"edition {chunk!r} should look like name=cron")
+        cron, *extra = (part.strip() for part in rest.split("|"))
+        item: dict[str, Any] = {"name": name.strip(), "cron": cron}
+        if extra and extra[0]:
+            item["template"] = extra[0]
+        if len(extra) > 1 and extra[1]:
+            item["articles"] = extra[1]
+        editions.append(item)
+    return editions
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set, from environment variables or a ``.env`` file."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_url: str = DEFAULT_API_URL
+    database_url: SecretStr = SecretStr(DEFAULT_DATABASE_URL)
+    admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    timezone: str = "UTC"
+    articles_dir: Path | None = None
+    templates_dir: Path | None = None
+    editions: Annotated[list[Edition], NoDecode] = Field(
+        default_factory=lambda: [Edition(name="morning", cron="0 8 * * *")]
+    )
+    log_level: str = "INFO"
+
+    @field_validator("telegram_bot_token", mode="before")
+    @classmethod
+    def _check_token(cls, value: Any) -> Any:
+        raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            return None
+        if not _TOKEN_SHAPE.match(str(raw).strip()):
+            # Never repeat the value: a near-miss token is still a secret.
+            raise ValueError("does not look like a bot token (digits, a colon, then the secret)")
+        return str(raw).strip()
+
+    @field_validator("telegram_api_url")
+    @classmethod
+    def _check_api_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("must be an http(s) URL such as http://127.0.0.1:8081/bot")
+        return value
+
+    @field_validator("database_url", mode="before")
+    @classmethod
+    def _check_database_url(cls, value: Any) -> Any:
+        raw = value.get_secret_value() if isinstance(value, SecretStr) else str(value)
+        scheme = raw.split("://", 1)[0] if "://" in raw else ""
+        if not scheme.startswith(("sqlite", "postgresql", "postgres")):
+            raise ValueError("must be a sqlite+aiosqlite:// or postgresql+asyncpg:// URL")
+        if scheme in ("postgres", "postgresql"):
+            # Heroku-style URLs name no driver; the store is async, so pick asyncpg.
+            raw = "postgresql+asyncpg://" + raw.split("://", 1)[1]
+        return raw
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _split_admins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            items = [v for v in re.split(r"[,\s]+", value.strip()) if v]
+            if not all(re.fullmatch(r"-?\d+", v) for v in items):
+                raise ValueError("must be Telegram user ids separated by commas, like 123,456")
+            return [int(v) for v in items]
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_tz(cls, value: str) -> str:
+        return check_timezone(value)
+
+    @field_validator("editions", mode="before")
+    @classmethod
+    def _parse_editions(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                return parse_editions(value)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"is not valid JSON ({exc.msg})") from None
+        return value
+
+    @field_validator("editions")
+    @classmethod
+    def _unique_editions(cls, value: list[Edition]) -> list[Edition]:
+        names = [e.name for e in value]
+        if len(names) != len(set(names)):
+            raise ValueError("edition names must be unique")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _check_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise ValueError("must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return level
+
+    @property
+    def local_mode(self) -> bool:
+        """No token means the bot talks to its embedded Bot API server."""
+        return self.telegram_bot_token is None
+
+    @property
+    def database_url_value(self) -> str:
+        return self.database_url.get_secret_value()
+
+    def redacted_database_url(self) -> str:
+        """The database URL with any password replaced, safe for logs."""
+        return redact_url(self.database_url_value)
+
+    def secrets(self) -> list[str]:
+        """Values that must never reach a log line."""
+        out = []
+        if self.telegram_bot_token is not None:
+            out.append(self.telegram_bot_token.get_secret_value())
+        password = urlsplit(self.database_url_value).password
+        if password:
+            out.append(password)
+        return out
+
+
+def redact_url(url: str) -> str:
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def describe_error(error: ValidationError) -> str:
+    """Turn a validation error into one line per bad variable, naming it and what is wrong."""
+    lines = []
+    for item in error.errors(include_input=False, include_url=False):
+        loc = [str(p) for p in item["loc"]]
+        variable = loc[0].upper() if loc else "SETTINGS"
+        where = "".join(f"[{p}]" if p.isdigit() else f".{p}" for p in loc[1:])
+        message = item["msg"].removeprefix("Value error, ")
+        lines.append(f"{variable}{where}: {message}")
+    return "\n".join(lines)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read settings, raising :class:`ConfigError` with a readable message if any is bad."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError(describe_error(exc)) from None

@@ -1,0 +1,3 @@
+from digests.cli import main
+
+main(prog_name="python -m digests")
