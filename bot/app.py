@@ -80,9 +80,8 @@ def build_application(
     application.add_handler(CommandHandler("stats", admin.stats))
     application.add_handler(CommandHandler("publish", admin.publish))
     application.add_handler(MessageHandler(filters.COMMAND, general.unknown_command))
-    application.add_handler(
-        MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, general.plain_text)
-    )
+    plain = filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND
+    application.add_handler(MessageHandler(plain, general.plain_text))
     application.add_error_handler(error_handler)
     return application
 

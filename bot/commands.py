@@ -12,6 +12,12 @@ USER_COMMANDS: tuple[tuple[str, str], ...] = (
     ("help", "What this bot can do"),
 )
 
+EXAMPLES: tuple[tuple[str, str], ...] = (
+    ("/summary 1", "the newest article in full"),
+    ("/quotes Zelenskyy", "what one person said lately"),
+    ("/figures 2", "the numbers in the second article"),
+)
+
 ADMIN_COMMANDS: tuple[tuple[str, str], ...] = (
     ("stats", "Subscribers, articles and deliveries"),
     ("publish", "Publish an edition now: /publish morning"),

@@ -116,7 +116,7 @@ class Sender:
             await asyncio.gather(*(self.deliver(d) for d in claimed))
         return len(claimed)
 
-    async def deliver(self, delivery) -> None:  # noqa: ANN001 - a store Delivery record
+    async def deliver(self, delivery) -> None:
         message_ids: list[int] = []
         try:
             for part in delivery.parts[len(message_ids):]:
@@ -155,14 +155,15 @@ class Sender:
             message = await self.bot.send_message(chat_id, to_plain_text(html))
         return message.message_id
 
-    async def _blocked(self, delivery, reason: str) -> None:  # noqa: ANN001
+    async def _blocked(self, delivery, reason: str) -> None:
         await self.store.mark_failed(delivery.id, reason, status="blocked")
         await self.store.deactivate(delivery.chat_id, reason)
         log.info("chat %s can no longer be reached (%s); unsubscribed", delivery.chat_id, reason)
 
-    async def _retry(self, delivery, reason: str, *, delay: float, counts: bool = True) -> None:  # noqa: ANN001
+    async def _retry(self, delivery, reason: str, *, delay: float, counts: bool = True) -> None:
         if counts and delivery.attempts >= self.max_attempts:
-            await self.store.mark_failed(delivery.id, f"gave up after {delivery.attempts}: {reason}")
+            reason = f"gave up after {delivery.attempts} attempts: {reason}"
+            await self.store.mark_failed(delivery.id, reason)
             return
         when = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=delay)
         await self.store.mark_retry(delivery.id, reason, when)

@@ -40,4 +40,5 @@ def configure_logging(level: str, secrets: list[str]) -> None:
     root.setLevel(level)
     # httpx logs every request URL at INFO, and Bot API URLs carry the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(max(logging.getLevelName(level), logging.WARNING))
     logging.getLogger("apscheduler").setLevel(max(logging.getLevelName(level), logging.WARNING))

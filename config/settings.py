@@ -51,7 +51,9 @@ def check_timezone(name: str) -> str:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone {name!r} (use an IANA name like Europe/Kyiv)") from None
+        raise ValueError(
+            f"unknown time zone {name!r} (use an IANA name like Europe/Kyiv)"
+        ) from None
     return name
 
 

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.handlers.common import clean_arg, tell
+from bot.handlers.common import clean_arg, say, tell
 from bot.services import get_services
 
 Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
@@ -33,8 +33,8 @@ def admin_only(handler: Handler) -> Handler:
 async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Counts of subscribers, articles and deliveries by status."""
     store = get_services(context).store
-    await tell(
-        update, context, "stats",
+    await say(
+        update, context, "stats.html",
         subscribers=await store.subscriber_counts(),
         articles=await store.count_articles(),
         deliveries=await store.delivery_counts(),
@@ -50,12 +50,13 @@ async def publish(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if name is None and len(names) == 1 and not context.args:
         name = names[0]
     if name not in names or services.scheduler is None:
-        await tell(update, context, "usage_publish", editions=names,
-                   given=clean_arg(" ".join(context.args or [])))
+        given = clean_arg(" ".join(context.args or []))
+        await tell(update, context, "usage", usage=f"/publish {'|'.join(names)}",
+                   problem=f"No edition “{given}”." if given else None)
         return
     record = await services.scheduler.publish(name, dt.datetime.now(dt.UTC))
     if record is None:
-        await tell(update, context, "no_articles")
+        await tell(update, context, "nothing_yet")
         return
     queued = len(await services.store.deliveries_for_digest(record.id))
     await tell(update, context, "published", edition=name, queued=queued)

@@ -22,8 +22,25 @@ async def say(
 
 
 async def tell(update: Update, context: ContextTypes.DEFAULT_TYPE, key: str, **ctx: Any) -> None:
-    """Send one of the short canned replies from ``messages.html``."""
-    await say(update, context, "message.html", key=key, **ctx)
+    """Send one of the short canned replies (a macro of ``messages.html``)."""
+    await reply(update, [get_services(context).renderer.render_message(key, **ctx)])
+
+
+async def pick_article(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, command: str, count: int
+) -> int | None:
+    """The article number in the command's arguments, or ``None`` after explaining the problem."""
+    args = context.args or []
+    given = clean_arg(" ".join(args))
+    if len(args) != 1 or not args[0].isdigit() or len(args[0]) > 6:
+        await tell(update, context, "usage", usage=f"/{command} N",
+                   problem=f"“{given}” is not an article number." if given else None)
+        return None
+    number = int(args[0])
+    if not 1 <= number <= count:
+        await tell(update, context, "no_such_article", number=number, count=count)
+        return None
+    return number
 
 
 def clean_arg(text: str) -> str:
@@ -31,14 +48,6 @@ def clean_arg(text: str) -> str:
     kept = "".join(ch for ch in text if unicodedata.category(ch)[0] != "C")
     kept = " ".join(kept.split())
     return kept[:MAX_ARG_CHARS] + ("…" if len(kept) > MAX_ARG_CHARS else "")
-
-
-def parse_number(args: list[str], upper: int) -> int | None:
-    """The article number in ``args`` (1-based), or ``None`` if it is not one in range."""
-    if len(args) != 1 or not args[0].isdigit() or len(args[0]) > 6:
-        return None
-    number = int(args[0])
-    return number if 1 <= number <= upper else None
 
 
 def fold(text: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.handlers.common import RECENT, clean_arg, fold, parse_number, say, tell
+from bot.handlers.common import RECENT, clean_arg, fold, pick_article, say, tell
 from bot.services import get_services, reply
 from digests.editions import compose
 from digests.models import Article
@@ -21,7 +21,7 @@ async def digest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     edition = services.settings.editions[0]
     composed = await compose(services.store, services.renderer, edition)
     if composed.empty:
-        await tell(update, context, "no_articles")
+        await tell(update, context, "nothing_yet")
         return
     await reply(update, composed.parts)
 
@@ -30,7 +30,7 @@ async def latest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """List the newest headlines, numbered for /summary N."""
     articles = await _recent(context)
     if not articles:
-        await tell(update, context, "no_articles")
+        await tell(update, context, "nothing_yet")
         return
     await say(update, context, "latest.html", articles=articles)
 
@@ -39,15 +39,13 @@ async def summary(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Summary and key points of article N, or every recent article briefly."""
     articles = await _recent(context)
     if not articles:
-        await tell(update, context, "no_articles")
+        await tell(update, context, "nothing_yet")
         return
     if not context.args:
         await say(update, context, "summaries.html", articles=articles)
         return
-    number = parse_number(context.args, len(articles))
+    number = await pick_article(update, context, "summary", len(articles))
     if number is None:
-        await tell(update, context, "usage_number", command="summary", count=len(articles),
-                   given=clean_arg(" ".join(context.args)))
         return
     await say(update, context, "summary.html", article=articles[number - 1], number=number)
 
@@ -77,13 +75,11 @@ async def figures(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Key figures of article N, or of every recent article."""
     articles = await _recent(context)
     if not articles:
-        await tell(update, context, "no_articles")
+        await tell(update, context, "nothing_yet")
         return
     if context.args:
-        number = parse_number(context.args, len(articles))
+        number = await pick_article(update, context, "figures", len(articles))
         if number is None:
-            await tell(update, context, "usage_number", command="figures", count=len(articles),
-                       given=clean_arg(" ".join(context.args)))
             return
         items = [(number, articles[number - 1])]
     else:

@@ -23,6 +23,6 @@ async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> N
         log.error("error while handling an update", exc_info=error)
     if isinstance(update, Update) and update.effective_chat is not None:
         try:
-            await tell(update, context, "internal_error")
-        except Exception:  # noqa: BLE001 - the apology is best effort; the log has the cause
+            await tell(update, context, "failed")
+        except Exception:
             log.warning("could not send the error apology to chat %s", update.effective_chat.id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.commands import ADMIN_COMMANDS, USER_COMMANDS
+from bot.commands import ADMIN_COMMANDS, EXAMPLES, USER_COMMANDS
 from bot.handlers.common import clean_arg, say, tell
 from bot.services import get_services
 from digests.schedule import describe_schedule
@@ -19,6 +19,7 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     await say(
         update, context, "help.html",
         commands=list(USER_COMMANDS), admin_commands=list(ADMIN_COMMANDS) if admin else [],
+        examples=list(EXAMPLES),
     )
 
 
@@ -31,8 +32,8 @@ async def settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     subscriber = await services.store.get_subscriber(chat.id)
     timezone = (subscriber.timezone if subscriber else None) or services.settings.timezone
     editions = [(e.name, describe_schedule(e, timezone)) for e in services.settings.editions]
-    await tell(
-        update, context, "settings",
+    await say(
+        update, context, "settings.html",
         subscribed=bool(subscriber and subscriber.active), timezone=timezone,
         language=(subscriber.language if subscriber else None) or "en", editions=editions,
     )

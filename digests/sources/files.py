@@ -139,7 +139,9 @@ def _strip_markdown(text: str) -> str:
     return re.sub(r"^\s*[-*+]\s+", "", text, flags=re.M)
 
 
-_DROP = re.compile(r"<(script|style|noscript|nav|header|footer|aside|form)\b.*?</\1\s*>", re.S | re.I)
+_DROP = re.compile(
+    r"<(script|style|noscript|nav|header|footer|aside|form)\b.*?</\1\s*>", re.S | re.I
+)
 _BLOCK = re.compile(r"</?(p|div|br|h[1-6]|li|ul|ol|article|section|blockquote|tr)\b[^>]*>", re.I)
 
 
