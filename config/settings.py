@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from pathlib import Path
@@ -12,10 +13,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from config.cron import cron_trigger
+
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/digestbot.sqlite3"
 DEFAULT_API_URL = "https://api.telegram.org/bot"
 _TOKEN_SHAPE = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{20,}$")
-_CRON_FIELD = re.compile(r"^[\d*/,\-A-Za-z?LW#]+$")
 
 
 class ConfigError(Exception):
@@ -34,11 +36,12 @@ class Edition(BaseModel):
     @field_validator("cron")
     @classmethod
     def _check_cron(cls, value: str) -> str:
-        fields = value.split()
         # Five fields is standard crontab; six puts seconds first, as APScheduler allows.
-        if len(fields) not in (5, 6) or not all(_CRON_FIELD.match(f) for f in fields):
-            raise ValueError(f"cron expression {value!r} needs 5 fields (or 6 with seconds first)")
-        return " ".join(fields)
+        try:
+            cron_trigger(value, dt.UTC)
+        except ValueError as exc:
+            raise ValueError(f"cron expression {value!r}: {exc}") from None
+        return " ".join(value.split())
 
     @field_validator("timezone")
     @classmethod

@@ -16,6 +16,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from config import Edition
+from config.cron import cron_trigger
 from digests.editions import publish
 from digests.render import Renderer
 from digests.store import DigestRecord, Store
@@ -28,15 +29,7 @@ MISFIRE_GRACE = dt.timedelta(hours=1)
 
 def edition_trigger(edition: Edition, default_timezone: str) -> CronTrigger:
     """A cron trigger for ``edition`` in its own time zone (or the bot's)."""
-    tz = ZoneInfo(edition.timezone or default_timezone)
-    fields = edition.cron.split()
-    if len(fields) == 5:
-        return CronTrigger.from_crontab(edition.cron, timezone=tz)
-    second, minute, hour, day, month, day_of_week = fields
-    return CronTrigger(
-        second=second, minute=minute, hour=hour, day=day, month=month,
-        day_of_week=day_of_week, timezone=tz,
-    )
+    return cron_trigger(edition.cron, ZoneInfo(edition.timezone or default_timezone))
 
 
 def fire_times_between(

@@ -20,6 +20,7 @@ from bot_api_spec import (
 )
 from telegram import (
     BotCommand,
+    BotCommandScopeChat,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Update,
@@ -169,3 +170,44 @@ async def test_errors_reach_ptb_as_telegram_exceptions(
     assert [r.status for r in server.failed_requests()] == [400, 403, 400]
     assert conformance_problems(server) != []  # the refused calls are reported...
     assert_conforms(server, allow_errors=True)  # ...and everything else conforms
+
+
+async def test_every_implemented_method_through_ptb_conforms(
+    server: BotAPIServer, app: Application
+) -> None:
+    bot = app.bot
+    me = await bot.get_me()
+    assert me.api_kwargs == {}  # every field we answer is one PTB knows
+    group = -100777
+    server.add_chat(group, type="supergroup", title="Newsroom", owner_id=CHAT, bot_is_admin=True)
+    server.user_sends(group, "/start@digest_local_bot", user_id=CHAT, chat_type="supergroup")
+    [welcome] = await server.wait_for_messages(group)
+
+    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("Next", callback_data="next")]])
+    edited = await bot.edit_message_reply_markup(group, welcome.message_id, reply_markup=keyboard)
+    assert edited.reply_markup == keyboard and edited.api_kwargs == {}
+    server.user_presses(group, welcome.message_id, "next", user_id=CHAT)
+    assert (await server.wait_for_edit(group, welcome.message_id, edits=2)).text.startswith(
+        "Quotes"
+    )
+    note = await bot.send_message(
+        group, "reply", reply_to_message_id=welcome.message_id, disable_notification=True
+    )
+    assert note.reply_to_message is not None
+    assert await bot.delete_message(group, note.message_id)
+    admins = await bot.get_chat_administrators(group)
+    assert {a.status for a in admins} == {"creator", "administrator"}
+    assert (await bot.get_chat_member(group, me.id)).status == "administrator"
+    assert (await bot.get_chat(group)).title == "Newsroom"
+    assert await bot.send_chat_action(group, ChatAction.TYPING)
+    scope = BotCommandScopeChat(group)
+    assert await bot.set_my_commands([BotCommand("digest", "Digest")], scope=scope)
+    assert [c.command for c in await bot.get_my_commands(scope=scope)] == ["digest"]
+    assert await bot.delete_my_commands(scope=scope)
+    assert await bot.set_webhook("https://bot.example/hook", drop_pending_updates=True)
+    assert (await bot.get_webhook_info()).url == "https://bot.example/hook"
+    assert await bot.delete_webhook()
+    assert await bot.log_out() and await bot.close()
+
+    assert {request.method for request in server.requests} == set(METHODS)
+    assert_conforms(server)

@@ -52,6 +52,8 @@ def test_json_editions_from_dotenv(tmp_path: Path) -> None:
     [
         ("TIMEZONE", "Mars/Olympus", "TIMEZONE: unknown time zone 'Mars/Olympus'"),
         ("EDITIONS", "morning=8 * *", "EDITIONS[0].cron: cron expression"),
+        ("EDITIONS", "morning=0 25 * * *", "EDITIONS[0].cron: cron expression '0 25 * * *'"),
+        ("EDITIONS", "morning=0 8 * * 9", "EDITIONS[0].cron: cron expression"),
         ("EDITIONS", "[{", "EDITIONS: is not valid JSON"),
         ("ADMIN_IDS", "alice", "ADMIN_IDS: must be Telegram user ids"),
         ("DATABASE_URL", "mysql://x", "DATABASE_URL: must be a sqlite"),

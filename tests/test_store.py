@@ -107,6 +107,18 @@ async def test_open_applies_migrations(empty_database_url: str) -> None:
         await store.close()
 
 
+async def test_processes_starting_together_migrate_once(empty_database_url: str) -> None:
+    # The worker and the CLI may both open a brand-new database at the same moment.
+    stores = await asyncio.gather(*(Store.open(empty_database_url) for _ in range(3)))
+    try:
+        assert await current_revision(stores[0].engine) == head_revision()
+        assert await stores[1].subscribe(1) is True
+        assert await stores[2].subscribe(1) is False
+    finally:
+        for store in stores:
+            await store.close()
+
+
 async def test_sqlite_file_and_its_directory_are_created_with_wal_and_foreign_keys(
     tmp_path: Path,
 ) -> None:

@@ -364,7 +364,7 @@ async def send_message(world: World, params: JSON) -> JSON:
     if entities:
         message["entities"] = entities
     if reply_to is not None:
-        message["reply_to_message"] = reply_to
+        message["reply_to_message"] = {k: v for k, v in reply_to.items() if k != "reply_to_message"}
     if markup and "inline_keyboard" in markup:
         message["reply_markup"] = markup  # only inline keyboards belong to the message
     if params.get("link_preview_options"):

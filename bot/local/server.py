@@ -20,10 +20,12 @@ offered to fault injectors and recorded in :attr:`BotAPIServer.requests`.
 from __future__ import annotations
 
 import asyncio
+import copy
 import inspect
 import json
 import logging
 import re
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -59,6 +61,8 @@ class RecordedRequest:
     params: JSON
     status: int
     response: JSON
+    at: float = 0.0
+    """``time.monotonic()`` when the call was answered (for rate measurements)."""
 
     @property
     def ok(self) -> bool:
@@ -393,6 +397,8 @@ class BotAPIServer:
                 chat = self.add_chat(chat_id, type=chat_type, title=chat_title)
         if user_id is None:
             user_id = chat_id if chat.type == "private" else DEFAULT_GROUP_USER_ID
+        if user_id == self.world.bot_id:
+            logger.warning("user id %d is also the bot's id; choose another user id", user_id)
         user = self.world.remember_user(user_id, first_name, username, language_code)
         chat.member_ids.add(user_id)
         self._last_sender[chat_id] = user_id
@@ -416,7 +422,7 @@ class BotAPIServer:
             original = self.world.messages.get((chat_id, reply_to))
             if original is None:
                 raise LookupError(f"no message {reply_to} in chat {chat_id} to reply to")
-            message["reply_to_message"] = original
+            message["reply_to_message"] = _without_reply(original)
         self.world.messages[(chat_id, message["message_id"])] = message
         kind = "channel_post" if chat.type == "channel" else "message"
         if not self._bot_sees(chat, message):
@@ -496,6 +502,7 @@ class BotAPIServer:
         try:
             spec = METHODS.get(name)
             if spec is None or name not in HANDLERS:
+                logger.warning("the local Bot API server does not implement %r", method)
                 raise not_found()
             params = decode_params(spec, raw)
             await self._intercept(name, params)
@@ -504,7 +511,9 @@ class BotAPIServer:
             status, body = error.error_code, error.to_json()
         else:
             status, body = 200, {"ok": True, "result": result}
-        self.requests.append(RecordedRequest(name, params, status, body))
+        # A snapshot: stored messages change later (edits) but the answer given does not.
+        body = copy.deepcopy(body)
+        self.requests.append(RecordedRequest(name, params, status, body, time.monotonic()))
         logger.debug("%s -> %d", name, status)
         if status == 200 and name in _MESSAGE_METHODS:
             self._notify(body["result"])
@@ -572,3 +581,8 @@ async def _read_params(request: web.Request) -> JSON:
         for key, value in form.items():
             params[key] = value if isinstance(value, str) else {"file": value.filename}
     return params
+
+
+def _without_reply(message: JSON) -> JSON:
+    """A replied-to message as Telegram nests it: without its own ``reply_to_message``."""
+    return {key: value for key, value in message.items() if key != "reply_to_message"}

@@ -8,6 +8,7 @@ HTTP; :mod:`bot.local.api` implements the methods on top of it.
 from __future__ import annotations
 
 import asyncio
+import copy
 import itertools
 import time
 from dataclasses import dataclass, field
@@ -261,7 +262,8 @@ class World:
 
     def queue_update(self, kind: str, payload: JSON) -> JSON:
         """Build an ``Update`` of *kind* and queue it unless ``allowed_updates`` filters it."""
-        update = {"update_id": next(self._update_ids), kind: payload}
+        # A snapshot: the message may be edited before the bot fetches this update.
+        update = {"update_id": next(self._update_ids), kind: copy.deepcopy(payload)}
         if kind in self.allowed_updates:
             self.updates.append(update)
             self.updates_changed.fire()

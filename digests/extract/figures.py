@@ -77,7 +77,7 @@ _NP_STOP = {
     "following", "including", "ends", "remains", "continues", "comes", "goes", "takes",
     "makes", "means", "died", "left", "lost", "won", "made", "took", "came", "went", "saw",
     "did", "does", "do", "get", "got", "gets", "being", "what", "whom", "whose", "again",
-    "ever", "even", "already", "instead", "earlier", "today", "yesterday", "tomorrow",
+    "ever", "even", "instead", "today", "yesterday", "tomorrow",
 }
 
 _NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"

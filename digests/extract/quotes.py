@@ -13,26 +13,20 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from digests.extract.speakers import Cast, Person, SpeakerRef, build_cast, parse_speaker
+from digests.extract.speakers import (
+    SPEECH_VERBS,
+    Cast,
+    Person,
+    SpeakerRef,
+    build_cast,
+    parse_speaker,
+)
 from digests.extract.text import Segment
 from digests.models import Quote, QuoteKind
 
 __all__ = ["QuoteSpan", "extract_quotes", "find_spans"]
 
-_SPEECH = (
-    r"said|says|say|saying|told|tells|telling|added|adds|adding|asked|asks|explained|explains|"
-    r"warned|warns|insisted|insists|argued|argues|claimed|claims|stated|states|stating|noted|"
-    r"notes|wrote|writes|writing|declared|announced|admitted|admits|acknowledged|replied|"
-    r"responded|remarked|commented|continued|urged|urges|called|calls|calling|described|"
-    r"describes|describing|branded|labelled|labeled|termed|accused|accuses|suggested|"
-    r"suggests|conceded|predicted|predicts|promised|pledged|vowed|stressed|emphasised|"
-    r"emphasized|maintained|complained|joked|recalled|revealed|confirmed|denied|agreed|"
-    r"cautioned|concluded|observed|pointed out|went on|go on|goes on|quoted as saying|"
-    r"believes|believed|thinks|reckons|hailed|praised|condemned|criticised|criticized|"
-    r"dismissed|attacked|welcomed|tweeted|posted|texted|mailed|e-mailed|emailed|answered|"
-    r"announces|boasted|spoke of|speaking of|referred to|refers to|was quoted|is quoted|"
-    r"insisting|arguing|warning|claiming|describing|dubbing|promising|vowing"
-)
+_SPEECH = SPEECH_VERBS
 _SPEECH_RE = re.compile(rf"\b(?:{_SPEECH})\b", re.IGNORECASE)
 _ACCORDING = re.compile(r"\baccording to\s+([^,.;:“”\"]+)", re.IGNORECASE)
 # Words that introduce a name or title rather than speech: 'a film called "Ray"'.
@@ -159,22 +153,34 @@ def _sentence_bounds(sents: list[Segment], offset: int) -> Segment | None:
     return None
 
 
+_CLAUSE_BREAK = re.compile(
+    r"\b(?:that|which|when|while|because|apart|although|if|though|suggesting|but)\b", re.I
+)
+# Verbs that may come before their subject: '," said the minister'.
+_INVERTED = re.compile(
+    r"said|says|added|adds|asked|asks|wrote|writes|explained|warned|continued|insisted|"
+    r"argued|replied|remarked|concluded|declared|explained|noted|admitted|according to"
+)
+
+
 def _after_attribution(text: str) -> SpeakerRef | None:
     """Attribution after a closing mark: ', he said', ' said X', ', X told the BBC'."""
     text = text.lstrip(" ,")
     m = re.match(r"(?:[—–-]\s*)?([^.;:!?“”\"]{0,120}?)\s*\b(" + _SPEECH + r")\b", text, re.I)
     if m:
         subject = m.group(1).strip()
-        if subject and len(subject.split()) <= 10:
+        if subject and len(subject.split()) <= 10 and not _CLAUSE_BREAK.search(subject):
             ref = parse_speaker(subject)
             if ref.name or ref.pronoun or ref.nominal:
                 return ref
-        if not subject:
+        if not subject and _INVERTED.fullmatch(m.group(2).lower()):
+            # Inverted: '," said Moscow-based US lawyer Jamie Firestone, who ...'.
             rest = text[m.end() :]
             rest = re.sub(r"^\s*(?:on \w+|in a statement|in an interview)\s*,?", "", rest)
-            ref = parse_speaker(re.split(r"[.;:!?“”\"]|\bwho\b|\bwhen\b", rest)[0])
-            if ref.name or ref.pronoun or ref.nominal:
-                return ref
+            if not re.match(r"\s*(?:that|it|this|so)\b", rest):
+                ref = parse_speaker(re.split(r"[.;:!?“”\"]|\bwho\b|\bwhen\b", rest)[0])
+                if ref.name or ref.pronoun or ref.nominal:
+                    return ref
     acc = _ACCORDING.match(text)
     if acc:
         return parse_speaker(acc.group(1))
@@ -287,6 +293,9 @@ def _resolve(ref: SpeakerRef, cast: Cast, offset: int) -> tuple[str | None, str 
                 return person.name, person.role
         return None, None
     if ref.nominal:
+        person = cast.by_role(ref.nominal, offset)
+        if person is not None:
+            return person.name, person.role
         return ref.nominal, None
     return None, None
 

@@ -13,12 +13,45 @@ import re
 from dataclasses import dataclass, field
 
 __all__ = [
+    "SPEECH_VERBS",
     "Cast",
+    "Mention",
     "Person",
     "SpeakerRef",
     "build_cast",
     "parse_speaker",
 ]
+
+_SPEECH_LEMMAS = (
+    "say tell add ask explain warn insist argue claim state note write declare announce admit "
+    "acknowledge reply respond remark comment continue urge call describe brand label term "
+    "accuse suggest concede predict promise pledge vow stress emphasise emphasize maintain "
+    "complain joke recall reveal confirm deny agree caution conclude observe believe think "
+    "reckon hail praise condemn criticise criticize dismiss attack welcome tweet post answer "
+    "boast confess insist dub lament blame demand assert contend estimate forecast forecasts "
+    "predict reiterate report told"
+).split()
+_IRREGULAR = {"say": ["said"], "tell": ["told"], "write": ["wrote", "written"],
+              "think": ["thought"]}
+
+
+def _forms(lemma: str) -> list[str]:
+    if lemma.endswith("e"):
+        past, ing = lemma + "d", lemma[:-1] + "ing"
+    elif lemma.endswith("y") and lemma[-2] not in "aeiou":
+        past, ing = lemma[:-1] + "ied", lemma + "ing"
+    else:
+        past, ing = lemma + "ed", lemma + "ing"
+    third = lemma[:-1] + "ies" if lemma.endswith("y") and lemma[-2] not in "aeiou" else (
+        lemma + "es" if lemma.endswith(("s", "sh", "ch", "x")) else lemma + "s"
+    )
+    return [lemma, third, ing, *_IRREGULAR.get(lemma, [past])]
+
+
+SPEECH_VERBS = "|".join(
+    sorted({f for lemma in _SPEECH_LEMMAS for f in _forms(lemma)}, key=len, reverse=True)
+    + ["pointed out", "went on", "according to", "quoted as saying", "was quoted", "spoke of"]
+)
 
 # Words that are part of a title or office when capitalised before a name.
 TITLE_WORDS = {
@@ -38,7 +71,10 @@ TITLE_WORDS = {
     "analyst", "economist", "lawyer", "engineer", "official", "spokesperson", "chairperson",
     "founder", "boss", "star", "singer", "actor", "actress", "striker", "midfielder",
     "defender", "goalkeeper", "player", "veteran", "author", "writer", "director-general",
+    "rt", "revd", "hon",
 }
+# Forms of address: they tell a gender, not a role.
+_HONORIFICS = {"mr", "mrs", "ms", "miss", "dr", "sir", "dame", "rt", "rev", "revd", "hon"}
 _MALE_TITLES = {"mr", "sir", "lord", "king", "prince", "father", "spokesman", "chairman"}
 _FEMALE_TITLES = {
     "mrs", "ms", "miss", "lady", "dame", "queen", "princess", "spokeswoman", "chairwoman",
@@ -59,8 +95,8 @@ _FUNCTION_CAPS = {
 PRONOUNS = {"he": "m", "she": "f", "they": None, "it": None, "i": None, "we": None}
 # Common nouns naming a group or an unnamed source: "the company said", "a spokeswoman said".
 _NOMINAL = re.compile(
-    r"\b(?:(?:the|a|an|its|their|his|her)\s+)?(?:[\w'’-]+\s+){0,3}"
-    r"(?:company|firm|group|bank|club|government|ministry|department|spokesman|spokeswoman|"
+    r"\b(?:(?:the|a|an|its|their|his|her)\s+)?(?:[\w'’-]+\s+){0,3}(?:[\w'’]+-)?"
+    r"(?:company|bishop|chancellor|judge|firm|group|bank|club|government|ministry|department|spokesman|spokeswoman|"
     r"spokesperson|official|officials|minister|judges|police|report|statement|agency|"
     r"organisation|organization|union|party|executive|board|team|council|committee|court|"
     r"campaigners|analysts|critics|experts|source|sources|airline|regulator|commission|"
@@ -71,9 +107,11 @@ _NOMINAL = re.compile(
 
 _NAME_TOKEN = (
     r"(?:(?:Mr|Mrs|Ms|Dr|St|Jr|Sr|Gen|Sen|Gov|Rep|Prof|Lt|Col|Capt|Rev)\.|[A-Z]\.|"
-    r"[A-Z][\w'’\-]*|(?:de|van|von|der|den|bin|al|la|le|du|da|di|del|dos)(?=[ \t]+[A-Z]))"
+    r"[A-Z][\w\-]*(?:['’](?!s\b)[\w\-]+)*|"
+    r"(?:de|van|von|der|den|bin|al|la|le|du|da|di|del|dos)(?=[ \t]+[A-Z]))"
 )
-NAME_RUN = re.compile(rf"\b{_NAME_TOKEN}(?:[ \t]+{_NAME_TOKEN})*")
+# A possessive ends a name: "Russia's Arctic" is not one name.
+NAME_RUN = re.compile(rf"\b{_NAME_TOKEN}(?:[ \t]+{_NAME_TOKEN})*(?:['’]s\b|(?<=s)['’])?")
 _NATIONALITY = re.compile(r"^(?:[A-Z][a-z]+(?:ian|ean|ese|ish|ic|i|an)|[A-Z]{2,3})$")
 
 
@@ -130,6 +168,10 @@ def split_title(run: str) -> tuple[str, str]:
     return " ".join(tokens[start:i]), " ".join(tokens[i:])
 
 
+def _role_of_title(title: str) -> str:
+    return " ".join(t for t in title.split() if t.lower().rstrip(".") not in _HONORIFICS)
+
+
 def _gender_of_title(title: str) -> str | None:
     words = {w.lower().rstrip(".") for w in title.split()}
     if words & _MALE_TITLES:
@@ -181,30 +223,52 @@ def appositive_role(text_after_name: str) -> str | None:
     return re.sub(r"^(?:a|an)\s+", "", role)
 
 
+def _name_in(part: str) -> tuple[re.Match[str], str, str] | None:
+    """The last name-like run in ``part``: (match, title, name)."""
+    runs = [m for m in NAME_RUN.finditer(part) if _has_name_word(m.group(0))]
+    for run in reversed(runs):
+        title, name = split_title(run.group(0))
+        name = " ".join(_clean_token(t) for t in name.split())
+        if name and not all(t.lower() in TITLE_WORDS for t in name.split()):
+            return run, title, name
+    return None
+
+
+def _is_bare_name(part: str, run: re.Match[str]) -> bool:
+    """Whether ``part`` is nothing but a (titled) name: 'the Rt Rev Dr Tom Wright'."""
+    rest = (part[: run.start()] + part[run.end() :]).strip().lower()
+    return rest in {"", "the", "a", "an"} and len(run.group(0).split()) >= 1
+
+
 def parse_speaker(phrase: str) -> SpeakerRef:
     """Parse the subject of an attribution: 'chairman and chief executive Richard Parsons',
-    'he', 'the company', 'Ms Hewitt', 'Kira Rudik, a member of the Ukrainian Parliament'."""
+    'he', 'the company', 'Ms Hewitt', 'Kira Rudik, a member of the Ukrainian Parliament',
+    'The Bishop of Durham, the Rt Rev Dr Tom Wright'."""
     phrase = phrase.strip(" ,;:—–-\"“”'‘’")
+    phrase = re.split(r",?\s+\b(?:who|which|whose)\b", phrase, maxsplit=1)[0]
     if not phrase:
         return SpeakerRef()
     low = phrase.lower()
     last = low.split()[-1]
     if last in PRONOUNS and len(low.split()) <= 2:
         return SpeakerRef(pronoun=last)
-    # Cut a trailing appositive or relative clause: "Jamie Firestone, who is not connected".
-    head, _, tail = phrase.partition(",")
-    runs = [m for m in NAME_RUN.finditer(head) if _has_name_word(m.group(0))]
-    if runs:
-        run = runs[-1]
-        title, name = split_title(run.group(0))
-        name = " ".join(_clean_token(t) for t in name.split())
-        if name and not all(t.lower() in TITLE_WORDS for t in name.split()):
-            role_parts = [p for p in (_role_before(head[: run.start()]), title) if p]
-            role = " ".join(role_parts) or None
-            if tail:
-                role = role or appositive_role("," + tail)
-            return SpeakerRef(name=name, role=role, title_gender=_gender_of_title(title))
-    nominals = list(_NOMINAL.finditer(head))
+    parts = [p.strip() for p in phrase.split(",") if p.strip()][:3]
+    found = [(i, _name_in(p)) for i, p in enumerate(parts)]
+    named = [(i, f) for i, f in found if f is not None]
+    if named:
+        # A part that is only a name wins: the others are appositive roles.
+        bare = [(i, f) for i, f in named if _is_bare_name(parts[i], f[0])]
+        index, (run, title, name) = (bare or named)[0]
+        part = parts[index]
+        role_parts = [r for r in (_role_before(part[: run.start()]), _role_of_title(title)) if r]
+        role = " ".join(role_parts) or None
+        others = [p for i, p in enumerate(parts) if i != index]
+        if others and (role is None or index > 0):
+            appos = appositive_role(", " + others[0] + ",") if index == 0 else others[0]
+            if appos:
+                role = re.sub(r"^(?:a|an)\s+", "", appos) if index == 0 else appos
+        return SpeakerRef(name=name, role=role, title_gender=_gender_of_title(title))
+    nominals = list(_NOMINAL.finditer(parts[0] if parts else phrase))
     if nominals:
         return SpeakerRef(nominal=nominals[-1].group(0).strip())
     return SpeakerRef()
@@ -214,16 +278,25 @@ def _has_name_word(run: str) -> bool:
     return any(t.lower().rstrip(".") not in _FUNCTION_CAPS for t in run.split())
 
 
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """Where a person is named outside quotation marks, and whether as a clause's subject."""
+
+    offset: int
+    person: Person
+    subject: bool
+
+
 @dataclass(slots=True)
 class Cast:
     """The people and bodies named in an article, in order of first mention."""
 
     people: list[Person] = field(default_factory=list)
-    # (offset, person) for every mention outside quotation marks, in order.
-    mentions: list[tuple[int, Person]] = field(default_factory=list)
+    mentions: list[Mention] = field(default_factory=list)
+    text: str = ""
 
     def lookup(self, name: str) -> Person | None:
-        """The person a written name refers to: exact, then by surname, then by first name."""
+        """The person a written name refers to: exact, by surname, by first name, by acronym."""
         if not name:
             return None
         for p in self.people:
@@ -237,22 +310,77 @@ class Cast:
             for p in self.people:
                 if p.name.split()[0] == name:
                     return p
+            if name.isupper() and len(name) >= 2:
+                for p in self.people:
+                    initials = "".join(
+                        w[0] for w in p.name.split() if w.lower() not in {"of", "the", "and"}
+                    )
+                    if initials == name:
+                        return p
         return None
 
-    def nearest_before(self, offset: int, gender: str | None = None) -> Person | None:
-        """The most recently mentioned person before ``offset`` whose gender fits.
+    def nearest_before(
+        self, offset: int, gender: str | None = None, window: int = 800
+    ) -> Person | None:
+        """Who a pronoun at ``offset`` most likely means.
 
-        A person known to have that gender wins over a nearer one whose gender is unknown.
+        The latest person named as the subject of a clause within ``window`` characters, whose
+        gender does not contradict the pronoun; else the latest person named at all.
         """
         fallback: Person | None = None
-        for pos, person in reversed(self.mentions):
-            if pos >= offset or len(person.name.split()) < 2:
+        for mention in reversed(self.mentions):
+            person = mention.person
+            if mention.offset >= offset or len(person.name.split()) < 2:
                 continue
-            if gender is None or person.gender == gender:
+            if gender and person.gender and person.gender != gender:
+                continue
+            if offset - mention.offset > window:
+                break
+            if mention.subject:
                 return person
-            if person.gender is None and fallback is None:
+            if fallback is None:
                 fallback = person
+        if fallback is None:
+            for mention in reversed(self.mentions):
+                person = mention.person
+                if mention.offset < offset and len(person.name.split()) >= 2 and not (
+                    gender and person.gender and person.gender != gender
+                ):
+                    return person
         return fallback
+
+    def by_role(self, nominal: str, offset: int) -> Person | None:
+        """The person a role phrase refers to: 'the Bishop', 'the Tory co-chairman'."""
+        head = nominal.lower().split()[-1]
+        if head not in TITLE_WORDS and head not in {"bishop", "chancellor", "judge"}:
+            return None
+        for mention in reversed(self.mentions):
+            role = (mention.person.role or "").lower()
+            if mention.offset < offset and re.search(rf"\b{re.escape(head)}\b", role):
+                return mention.person
+        return None
+
+
+# After a name, words that show it is not the subject of what follows.
+_NOT_SUBJECT_NEXT = {
+    "of", "and", "or", "in", "on", "at", "to", "for", "with", "from", "by", "as", "than",
+    "but", "which", "that", "after", "before", "when", "while", "if", "because", "into",
+    "over", "about", "against",
+}
+
+
+def _is_subject(text: str, start: int, end: int, run: str) -> bool:
+    if run.endswith(("'s", "’s", "'", "’")):
+        return False
+    before = text[max(0, start - 40) : start]
+    if re.search(rf"\b(?:{SPEECH_VERBS})\s+$", before, re.IGNORECASE):
+        return True
+    after = text[end : end + 160]
+    appos = re.match(r"\s*,[^,.;:“”\"]{2,100},", after)
+    if appos:
+        after = after[appos.end() :]
+    nxt = re.match(r"\s+([a-z][\w'’-]*)", after)
+    return bool(nxt) and nxt.group(1) not in _NOT_SUBJECT_NEXT
 
 
 def build_cast(text: str, masked: list[tuple[int, int]], base: int = 0) -> Cast:
@@ -260,7 +388,7 @@ def build_cast(text: str, masked: list[tuple[int, int]], base: int = 0) -> Cast:
 
     ``masked`` lists body offsets (start, end) of quoted text; ``base`` is added to offsets.
     """
-    cast = Cast()
+    cast = Cast(text=text)
     by_name: dict[str, Person] = {}
     for m in NAME_RUN.finditer(text):
         pos = base + m.start()
@@ -279,14 +407,17 @@ def build_cast(text: str, masked: list[tuple[int, int]], base: int = 0) -> Cast:
             if len(tokens) < 2:
                 continue
             role = " ".join(
-                p for p in (_role_before(text[max(0, m.start() - 80) : m.start()]), title) if p
+                p
+                for p in (_role_before(text[max(0, m.start() - 80) : m.start()]),
+                          _role_of_title(title))
+                if p
             ) or appositive_role(text[m.end() : m.end() + 120])
             person = Person(name=name, role=role or None, first_offset=pos)
             cast.people.append(person)
             by_name[name] = person
         if person.gender is None:
             person.gender = _gender_of_title(title) or _gender_of_title(person.role or "")
-        cast.mentions.append((pos, person))
+        cast.mentions.append(Mention(pos, person, _is_subject(text, m.start(), m.end(), run)))
     _guess_genders(text, cast, base)
     return cast
 
@@ -296,11 +427,13 @@ _PRONOUN = re.compile(r"\b(he|she)\b", re.IGNORECASE)
 
 
 def _guess_genders(text: str, cast: Cast, base: int) -> None:
-    """Take the first personal pronoun after a mention, before any other person's mention."""
-    for i, (pos, person) in enumerate(cast.mentions):
-        if person.gender:
+    """Take the first subject pronoun after a mention, before any other person's mention."""
+    for i, mention in enumerate(cast.mentions):
+        person = mention.person
+        if person.gender or len(person.name.split()) < 2:
             continue
-        end = cast.mentions[i + 1][0] if i + 1 < len(cast.mentions) else base + len(text)
+        pos = mention.offset
+        end = cast.mentions[i + 1].offset if i + 1 < len(cast.mentions) else base + len(text)
         window = text[pos - base : min(end, pos + 300) - base]
         m = _PRONOUN.search(window)
         if m:

@@ -6,7 +6,9 @@ serves ``python -m digests.store`` for release steps and for writing new revisio
 
 from __future__ import annotations
 
+import asyncio
 import sys
+import weakref
 from typing import Any
 
 from alembic import command
@@ -53,18 +55,29 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
     Processes starting together (worker and CLI) take turns: on PostgreSQL through an advisory
     lock, on SQLite through the write lock its ``BEGIN IMMEDIATE`` takes.
     """
-    async with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            await connection.execute(
-                text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK}
-            )
-        await connection.run_sync(_run, "upgrade", revision)
+    await _run_locked(engine, "upgrade", revision)
 
 
 async def downgrade(engine: AsyncEngine, revision: str) -> None:
     """Revert the database behind ``engine`` to ``revision`` (``"base"``: no tables at all)."""
-    async with engine.begin() as connection:
-        await connection.run_sync(_run, "downgrade", revision)
+    await _run_locked(engine, "downgrade", revision)
+
+
+# Alembic keeps the running migration context in module globals (``alembic.context``,
+# ``alembic.op``), so two commands interleaved on one event loop would trample each other.
+_loop_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def _run_locked(engine: AsyncEngine, name: str, revision: str) -> None:
+    lock = _loop_locks.setdefault(asyncio.get_running_loop(), asyncio.Lock())
+    async with lock, engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            await connection.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK}
+            )
+        await connection.run_sync(_run, name, revision)
 
 
 async def current_revision(engine: AsyncEngine) -> str | None:
