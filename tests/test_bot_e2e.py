@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from bot_api_spec import assert_conforms
 
 from bot.app import build_application, running
 from bot.local.server import BotAPIServer
@@ -52,8 +53,10 @@ async def ask(server: BotAPIServer, chat_id: int, text: str, count: int = 1) -> 
 
 
 def assert_no_refused_calls(server: BotAPIServer) -> None:
+    """Telegram accepted every call, and each one matches the official Bot API description."""
     refused = [(r.method, r.description) for r in server.failed_requests()]
     assert refused == []
+    assert_conforms(server)
 
 
 @needs_seed
@@ -147,6 +150,7 @@ async def test_scheduled_edition_reaches_each_active_subscriber_once(
         pushed = [m for m in server.messages_in(chat) if "Harbour Bridge" in m.text]
         assert len(pushed) == 1
     assert not [m for m in server.messages_in(13) if "Harbour Bridge" in m.text]
+    assert_no_refused_calls(server)
 
 
 async def wait_for_outbox(services: Services) -> None:
@@ -185,6 +189,7 @@ async def test_admin_publishes_an_edition_now(server: BotAPIServer, tmp_path: Pa
         assert "queued for 1 chat" in reply
         [pushed] = await server.wait_for_messages(21, 1, timeout=10)
         assert "Harbour Bridge" in to_plain_text(pushed.text)
+    assert_no_refused_calls(server)
 
 
 async def test_plain_text_in_private_chat_points_to_commands(

@@ -74,15 +74,27 @@ def test_partial_quote_and_scare_quotes() -> None:
     )
 
 
-def test_quote_over_two_paragraphs_is_one_quote() -> None:
+def test_quote_carried_over_paragraphs_keeps_its_speaker() -> None:
     body = (
         'Coach Lena Park said: "We trained hard all winter.\n'
-        '"Now we are ready for the season."'
+        '"Now we are ready for the season."\n'
+        "Her rival Mia Stone was not so sure."
     )
-    (quote,) = _quotes(body)
-    assert quote.text == "We trained hard all winter. Now we are ready for the season."
-    assert quote.speaker == "Lena Park"
-    assert quote.paragraph == 0
+    quotes = _quotes(body)
+    assert [(q.text, q.speaker, q.paragraph) for q in quotes] == [
+        ("We trained hard all winter.", "Lena Park", 0),
+        ("Now we are ready for the season.", "Lena Park", 1),
+    ]
+
+
+def test_missing_closing_mark_before_a_new_quote() -> None:
+    body = (
+        'Minister Omar Haddad said: "Prices are falling. "It is good news," he said.'
+    )
+    assert _pairs(body) == [
+        ("Prices are falling.", "Omar Haddad"),
+        ("It is good news", "Omar Haddad"),
+    ]
 
 
 def test_according_to_and_organisation() -> None:

@@ -10,8 +10,11 @@ from typing import Any
 import aiohttp
 import pytest
 from bot_api_spec import check_object
+from telegram import Bot
+from telegram.error import RetryAfter, TimedOut
 
 from bot.local.errors import APIError
+from bot.local.faults import Delay, FloodControl, RandomFailures
 from bot.local.server import BotAPIServer
 
 TOKEN = "123456:server-test-token"
@@ -465,3 +468,81 @@ async def test_token_stays_out_of_repr_and_records(server: BotAPIServer, client:
     await client.ok("getMe")
     assert TOKEN not in repr(server)
     assert TOKEN not in repr(server.requests)
+
+
+# -- fault injection --------------------------------------------------------------------------
+
+
+async def test_flood_control_limits_per_chat_and_group(server: BotAPIServer) -> None:
+    clock = [100.0]
+    flood = FloodControl(clock=lambda: clock[0])
+    server.interceptors.append(flood)
+    server.user_sends(1, "hi")
+    server.add_chat(-9, type="group", title="Team")
+    assert (await server.call("sendMessage", {"chat_id": 1, "text": "a"}))[0] == 200
+    status, body = await server.call("sendMessage", {"chat_id": 1, "text": "b"})
+    assert (status, body["parameters"]) == (429, {"retry_after": 1})
+    assert (await server.call("getMe"))[0] == 200  # only sending is limited
+    clock[0] += 1.0
+    assert (await server.call("sendMessage", {"chat_id": 1, "text": "b"}))[0] == 200
+    for _ in range(20):
+        clock[0] += 1.0
+        assert (await server.call("sendMessage", {"chat_id": -9, "text": "g"}))[0] == 200
+    clock[0] += 1.0
+    status, body = await server.call("sendMessage", {"chat_id": -9, "text": "g"})
+    assert status == 429 and body["parameters"]["retry_after"] == 40
+    assert flood.refused == 2
+    assert [m.text for m in server.sent].count("g") == 20
+
+
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+async def test_flood_control_reaches_ptb_as_retry_after(server: BotAPIServer) -> None:
+    server.interceptors.append(FloodControl(per_chat=(2, 60.0)))
+    server.user_sends(1, "hi")
+    async with Bot(TOKEN, base_url=server.base_url) as bot:
+        await bot.send_message(1, "one")
+        await bot.send_message(1, "two")
+        with pytest.raises(RetryAfter, match="Retry in 60 seconds"):
+            await bot.send_message(1, "three")
+    assert [m.text for m in server.sent] == ["one", "two"]
+
+
+async def test_random_failures_are_reproducible(server: BotAPIServer) -> None:
+    server.user_sends(1, "hi")
+
+    async def outcomes(seed: int) -> list[int]:
+        server.interceptors[:] = [RandomFailures(rate=0.5, seed=seed)]
+        return [
+            (await server.call("sendMessage", {"chat_id": 1, "text": "x"}))[0] for _ in range(30)
+        ]
+
+    first = await outcomes(3)
+    assert first == await outcomes(3)
+    assert 0 < first.count(200) < 30 and set(first) <= {200, 500, 502}
+
+
+async def test_slow_answer_times_out_client_but_message_is_sent(server: BotAPIServer) -> None:
+    server.interceptors.append(Delay(0.4, times=1))
+    server.user_sends(1, "hi")
+    async with Bot(TOKEN, base_url=server.base_url) as bot:
+        with pytest.raises(TimedOut):
+            await bot.send_message(1, "late", read_timeout=0.1)
+    [late] = await server.wait_for_messages(1, timeout=2)
+    assert late.text == "late"
+
+
+async def test_delete_message(server: BotAPIServer, client: Client) -> None:
+    server.user_sends(1, "hi")
+    sent = await client.ok("sendMessage", chat_id=1, text="bye")
+    assert await client.ok("deleteMessage", chat_id=1, message_id=sent["message_id"])
+    assert server.sent[0].deleted
+    assert await client.error("deleteMessage", chat_id=1, message_id=sent["message_id"]) == (
+        400,
+        "Bad Request: message to delete not found",
+    )
+    assert await client.ok("deleteMessage", chat_id=1, message_id=1)  # the user's, privately
+    server.user_sends(-7, "/start", user_id=1, chat_type="group")
+    assert await client.error("deleteMessage", chat_id=-7, message_id=1) == (
+        400,
+        "Bad Request: message can't be deleted",
+    )  # someone else's message in a group where the bot is no admin

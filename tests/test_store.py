@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import itertools
-from collections.abc import Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -15,7 +14,6 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 
 import digests.store.__main__ as store_cli
-import digests.store.store as store_module
 from digests.models import Article, Figure, Quote, QuoteKind
 from digests.store import (
     NotFound,
@@ -50,10 +48,9 @@ class Clock:
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[Clock]:
-    fake = Clock(T0)
-    monkeypatch.setattr(store_module, "utcnow", fake)
-    yield fake
+def clock(store: Store) -> Clock:
+    store.clock = fake = Clock(T0)
+    return fake
 
 
 def article(article_id: str, published_at: dt.datetime | None = None, **fields: object) -> Article:

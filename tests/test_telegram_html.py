@@ -1,9 +1,11 @@
-"""Telegram's HTML parse mode: tags, nesting, character references, errors, UTF-16 lengths."""
+"""Telegram's HTML parse mode (tags, nesting, references, errors, UTF-16 lengths) and the
+entities Telegram detects in any text."""
 
 from __future__ import annotations
 
 import pytest
 
+from bot.local.autolink import detect_entities, with_detected_entities
 from bot.local.telegram_html import (
     MAX_MESSAGE_LENGTH,
     TelegramHTMLError,
@@ -135,3 +137,41 @@ def test_text_empty_after_parsing_is_refused() -> None:
     text, _ = parse_html("<b> </b>")
     with pytest.raises(TelegramHTMLError, match="Bad Request: message text is empty"):
         check_message_text(text)
+
+
+def _pieces(text: str, entities: list[dict]) -> list[tuple[str, str]]:
+    units = text.encode("utf-16-le")
+    return [
+        (e["type"], units[2 * e["offset"] : 2 * (e["offset"] + e["length"])].decode("utf-16-le"))
+        for e in entities
+    ]
+
+
+def test_telegram_adds_commands_links_mentions_and_tags() -> None:
+    text, entities = parse_html(
+        "😀 Read <b>more</b> at https://example.org/a. Ask @grace_h, /latest"
+    )
+    merged = with_detected_entities(text, entities)
+    assert _pieces(text, merged) == [
+        ("bold", "more"),
+        ("url", "https://example.org/a"),
+        ("mention", "@grace_h"),
+        ("bot_command", "/latest"),
+    ]
+
+
+def test_detection_skips_code_and_explicit_links() -> None:
+    text, entities = parse_html(
+        '<code>/start https://x.org</code> <a href="https://y.org">/help</a>'
+    )
+    assert with_detected_entities(text, entities) == entities
+
+
+def test_detection_of_tags_mail_and_addressed_commands() -> None:
+    text = "/digest@digest_local_bot #news #2024 $USD mail a.b@ex.org path a/b"
+    assert _pieces(text, detect_entities(text)) == [
+        ("bot_command", "/digest@digest_local_bot"),
+        ("hashtag", "#news"),
+        ("cashtag", "$USD"),
+        ("email", "a.b@ex.org"),
+    ]

@@ -12,6 +12,7 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from .autolink import with_detected_entities
 from .errors import APIError, bad_request
 from .telegram_html import TelegramHTMLError, check_message_text, parse_html, utf16_len
 from .world import DEFAULT_UPDATE_TYPES, JSON, ChatInfo, SentMessage, World, now
@@ -95,7 +96,7 @@ def _formatted_text(params: JSON) -> tuple[str, list[JSON], str | None]:
         check_message_text(text)
     except TelegramHTMLError as exc:
         raise APIError(400, exc.description) from None
-    return text, entities, parse_mode
+    return text, with_detected_entities(text, entities), parse_mode
 
 
 def _check_inline_keyboard(markup: Any) -> JSON:
@@ -131,12 +132,13 @@ def _reply_markup(params: JSON, *, inline_only: bool = False) -> JSON | None:
     return markup
 
 
-def _bot_message(world: World, chat_id: int, message_id: int, *, action: str) -> JSON:
+def _editable_message(world: World, chat_id: int, message_id: int) -> JSON:
+    """A message of the bot's (bots can edit nothing else)."""
     message = world.messages.get((chat_id, message_id))
     if message is None:
-        raise bad_request(f"message to {action} not found")
+        raise bad_request("message to edit not found")
     if message.get("from", {}).get("id") != world.bot_id and "sender_chat" not in message:
-        raise bad_request(f"message can't be {action}ed")
+        raise bad_request("message can't be edited")
     return message
 
 
@@ -386,7 +388,7 @@ async def send_message(world: World, params: JSON) -> JSON:
 async def edit_message_text(world: World, params: JSON) -> JSON:
     """``editMessageText``: without ``reply_markup`` the inline keyboard is removed."""
     chat, message_id = _edit_target(world, params)
-    message = _bot_message(world, chat.id, message_id, action="edit")
+    message = _editable_message(world, chat.id, message_id)
     text, entities, parse_mode = _formatted_text(params)
     markup = _reply_markup(params, inline_only=True)
     edited = _apply_edit(
@@ -401,20 +403,24 @@ async def edit_message_text(world: World, params: JSON) -> JSON:
 async def edit_message_reply_markup(world: World, params: JSON) -> JSON:
     """``editMessageReplyMarkup``: replace or (without ``reply_markup``) remove the keyboard."""
     chat, message_id = _edit_target(world, params)
-    message = _bot_message(world, chat.id, message_id, action="edit")
+    message = _editable_message(world, chat.id, message_id)
     markup = _reply_markup(params, inline_only=True)
     return _apply_edit(world, chat, message, {"reply_markup": markup})
 
 
 async def delete_message(world: World, params: JSON) -> bool:
-    """``deleteMessage``: the bot deletes one of its messages."""
+    """``deleteMessage``: its own messages anywhere; others' in private chats or as admin."""
     chat = world.resolve_chat(params["chat_id"])
-    message_id = params["message_id"]
-    if (chat.id, message_id) not in world.messages:
+    key = (chat.id, params["message_id"])
+    message = world.messages.get(key)
+    if message is None:
         raise bad_request("message to delete not found")
-    _bot_message(world, chat.id, message_id, action="delete")
-    del world.messages[(chat.id, message_id)]
-    world.sent_index[(chat.id, message_id)].deleted = True
+    own = message.get("from", {}).get("id") == world.bot_id
+    if not (own or chat.type == "private" or chat.bot_is_admin):
+        raise bad_request("message can't be deleted")
+    del world.messages[key]
+    if key in world.sent_index:
+        world.sent_index[key].deleted = True
     world.messages_changed.fire()
     return True
 

@@ -22,7 +22,7 @@ from digests.ingest import SAMPLES_DIR
 from digests.render import to_plain_text
 
 LOCAL_USER_ID = 1001
-LOCAL_TOKEN = "1001:local-mode-token-not-a-secret"
+LOCAL_TOKEN = "7000000001:local-mode-token-not-a-secret"
 REPLY_WAIT = 15.0  # first reply to a scripted command
 REPLY_IDLE = 0.6  # silence that ends a multi-part reply
 

@@ -12,9 +12,10 @@ so the same python-telegram-bot ``Application`` runs against it unchanged::
         server.user_sends(42, "/start")
         [reply] = await server.wait_for_messages(42)
 
-Every call, over HTTP or through :meth:`BotAPIServer.call`, passes through one place
-(:meth:`BotAPIServer.call`) where it is decoded, validated against :mod:`bot.local.methods`,
-offered to fault injectors and recorded in :attr:`BotAPIServer.requests`.
+Every call, over HTTP or not, passes through one place, :meth:`BotAPIServer.call`, where it is
+decoded and validated against :mod:`bot.local.methods`, offered to fault injectors (see
+:mod:`bot.local.faults`), served by :mod:`bot.local.api` and recorded in
+:attr:`BotAPIServer.requests`.
 """
 
 from __future__ import annotations
@@ -33,10 +34,10 @@ from typing import Any
 from aiohttp import web
 
 from .api import HANDLERS
+from .autolink import detect_entities
 from .errors import APIError, not_found, unauthorized
 from .methods import METHODS
 from .params import decode_params
-from .telegram_html import utf16_len
 from .world import JSON, ChatInfo, SentMessage, World, now
 
 __all__ = ["BotAPIServer", "Interceptor", "RecordedRequest", "SentMessage"]
@@ -88,6 +89,15 @@ class BotAPIServer:
         bot_name: the bot's first name.
         privacy_mode: like Telegram's default, the bot only sees group messages meant for it
             (commands, replies to it, mentions of it).
+
+    The test API plays the user's side: :meth:`user_sends` and :meth:`user_presses` queue
+    updates, :meth:`wait_for_messages` and :meth:`wait_for_edit` wait for the bot's answers,
+    :attr:`sent` and :attr:`requests` record everything, :meth:`add_chat`,
+    :meth:`block_chat`, :meth:`migrate_chat` shape the chats, :meth:`fail_next` and
+    :attr:`interceptors` (see :mod:`bot.local.faults`) inject failures.
+
+    Not thread-safe: call it from the event loop it runs in (from another thread, through
+    ``loop.call_soon_threadsafe``).
     """
 
     def __init__(
@@ -383,7 +393,8 @@ class BotAPIServer:
     ) -> JSON:
         """A user writes *text* in a chat; queues and returns the ``message`` ``Update``.
 
-        Commands (``/start``, ``/digest@bot``) get a ``bot_command`` entity. In private chats
+        Commands (``/start``, ``/digest@bot``), mentions, hashtags and links get their
+        entities, as Telegram adds them. In private chats
         ``user_id`` defaults to ``chat_id``. The chat becomes known. In groups under privacy
         mode, messages the bot would not see are returned but not queued.
         """
@@ -415,7 +426,7 @@ class BotAPIServer:
             message["sender_chat"] = chat.to_chat()
         else:
             message["from"] = user
-        entities = self._command_entities(text)
+        entities = detect_entities(text)
         if entities:
             message["entities"] = entities
         if reply_to is not None:
@@ -468,12 +479,6 @@ class BotAPIServer:
             raise LookupError(f"chat {chat_id} is not known; use add_chat() or user_sends()")
         return chat
 
-    def _command_entities(self, text: str) -> list[JSON]:
-        match = _COMMAND_RE.match(text)
-        if match is None:
-            return []
-        return [{"type": "bot_command", "offset": 0, "length": utf16_len(match.group())}]
-
     def _bot_sees(self, chat: ChatInfo, message: JSON) -> bool:
         """Privacy mode: in groups the bot gets commands, replies to it and mentions only."""
         if not self.world.privacy or chat.type in ("private", "channel"):
@@ -509,6 +514,10 @@ class BotAPIServer:
             result = await HANDLERS[name](self.world, params)
         except APIError as error:
             status, body = error.error_code, error.to_json()
+        except Exception:
+            # A bug in the local server: answer like a Telegram outage, loudly in the log.
+            logger.exception("local Bot API server failed on %s", name)
+            status, body = 500, APIError(500, "Internal Server Error").to_json()
         else:
             status, body = 200, {"ok": True, "result": result}
         # A snapshot: stored messages change later (edits) but the answer given does not.
@@ -555,7 +564,13 @@ class BotAPIServer:
             raw = await _read_params(request)
         except APIError as error:
             return web.json_response(error.to_json(), status=error.error_code)
-        status, body = await self.call(request.match_info["method"], raw)
+        method = request.match_info["method"]
+        if method.lower() == "getupdates":
+            status, body = await self.call(method, raw)
+        else:
+            # Like Telegram, finish a call whose client hung up (e.g. on a read timeout):
+            # the message is sent even though the client never hears so.
+            status, body = await asyncio.shield(self.call(method, raw))
         return web.json_response(body, status=status)
 
     async def _handle_file(self, request: web.Request) -> web.Response:

@@ -46,8 +46,8 @@ class QuoteSpan:
     """Text between a pair of quotation marks, with where it sits in the body.
 
     ``mark_start``/``mark_end`` include the marks; ``start`` is the offset of the first quoted
-    character.  A quote carried over several paragraphs keeps the first paragraph's positions
-    and joins the parts with a space.
+    character.  ``continued`` marks the part of a quote carried over from the previous
+    paragraph.
     """
 
     text: str
@@ -57,6 +57,18 @@ class QuoteSpan:
     paragraph: int
     end_paragraph: int
     double: bool = True
+    continued: bool = False
+
+
+def _reopens(text: str, i: int) -> bool:
+    """Whether the mark at ``i`` opens a quote although another is open."""
+    ch = text[i]
+    if ch == "“":
+        return True
+    if ch != '"' or i == 0 or not text[i - 1].isspace():
+        return False
+    nxt = text[i + 1] if i + 1 < len(text) else " "
+    return nxt.isupper() and text[:i].rstrip()[-1:] in ".!?"
 
 
 def _scan(para: Segment) -> tuple[list[QuoteSpan], QuoteSpan | None]:
@@ -71,6 +83,11 @@ def _scan(para: Segment) -> tuple[list[QuoteSpan], QuoteSpan | None]:
         if open_at is None and ch in _OPEN_DOUBLE and (ch == "“" or not prev.isalnum()):
             if single_at is not None:
                 single_at = None
+            open_at = i
+        elif open_at is not None and _reopens(text, i):
+            # A new quote opens while one is open: the open one ran to the end of its
+            # sentence without a closing mark (a paragraph break lost in the copy).
+            spans.append(_span(para, open_at, len(text[:i].rstrip()) + 1))
             open_at = i
         elif open_at is not None and ch in _CLOSE_DOUBLE:
             spans.append(_span(para, open_at, i + 1))
@@ -108,35 +125,24 @@ def _span(para: Segment, a: int, b: int, double: bool = True) -> QuoteSpan:
 
 
 def find_spans(paras: list[Segment]) -> list[QuoteSpan]:
-    """All quoted spans of the body, in order, multi-paragraph quotes joined."""
+    """All quoted spans of the body, in order.
+
+    A quote left open at the end of a paragraph ends there; when the next paragraph opens
+    with a mark, its first span is marked ``continued``: the same voice goes on speaking.
+    Each paragraph's part stays its own quote, as the annotation guide counts them.
+    """
     out: list[QuoteSpan] = []
-    carry: QuoteSpan | None = None
+    left_open_before = False
     for para in paras:
         spans, left_open = _scan(para)
-        if carry is not None:
-            starts_open = para.text[:1] in _OPEN_DOUBLE
-            if spans and starts_open and spans[0].mark_start == para.start:
-                first = spans.pop(0)
-                carry.text = f"{carry.text} {first.text}"
-                carry.mark_end = first.mark_end
-                carry.end_paragraph = para.paragraph
-                out.append(carry)
-                carry = None
-            elif starts_open and left_open is not None and left_open.mark_start == para.start:
-                carry.text = f"{carry.text} {left_open.text}"
-                carry.end_paragraph = para.paragraph
-                left_open = None
-            else:
-                # An unmatched mark: keep what was quoted up to the paragraph's end.
-                out.append(carry)
-                carry = None
+        if left_open_before and para.text[:1] in _OPEN_DOUBLE:
+            first = spans[0] if spans else left_open
+            if first is not None and first.mark_start == para.start:
+                first.continued = True
         out.extend(spans)
         if left_open is not None:
-            if carry is not None:
-                out.append(carry)
-            carry = left_open
-    if carry is not None:
-        out.append(carry)
+            out.append(left_open)
+        left_open_before = left_open is not None
     return out
 
 
@@ -147,10 +153,13 @@ class _Attribution:
 
 
 def _sentence_bounds(sents: list[Segment], offset: int) -> Segment | None:
+    """The sentence holding ``offset``, or the one before when it falls between two."""
+    found = None
     for s in sents:
-        if s.start <= offset < s.end:
-            return s
-    return None
+        if s.start > offset:
+            break
+        found = s
+    return found
 
 
 _CLAUSE_BREAK = re.compile(
@@ -187,6 +196,13 @@ def _after_attribution(text: str) -> SpeakerRef | None:
     return None
 
 
+_AUXILIARY_END = re.compile(
+    r"(?:\s+(?:had|has|have|was|is|were|are|would|will|also|later|then|earlier|once|"
+    r"previously|recently|repeatedly|has also|had also|publicly|today|yesterday))+\s*$"
+)
+_RELATIVE = re.compile(r"^(.*?[A-Za-z]),\s*(?:who|which)\b.*,\s*$", re.DOTALL)
+
+
 def _before_attribution(text: str) -> tuple[SpeakerRef | None, bool]:
     """Attribution before an opening mark: 'X told reporters that', 'X said:'.
 
@@ -205,7 +221,11 @@ def _before_attribution(text: str) -> tuple[SpeakerRef | None, bool]:
         if verb.group(0).lower().endswith("ing"):
             # "..., stating:" or "adding that": the subject is the earlier verb's.
             continue
-        subject = text[: verb.start()]
+        subject = _AUXILIARY_END.sub("", text[: verb.start()])
+        relative = _RELATIVE.match(subject)
+        if relative:
+            # "Mr Balls, who stepped down ..., had suggested": the relative clause goes.
+            subject = relative.group(1)
         stripped = subject.rstrip()
         if not stripped or stripped.endswith((" and", " but")):
             continue
@@ -227,7 +247,7 @@ _APPOSITIVE_END = re.compile(
 def _clause_tail(text: str) -> str:
     """The noun phrase right before a verb: drop earlier clauses, keep an appositive."""
     text = text.rstrip()
-    appos = re.search(r"(?:^|[.;:!?]\s|,\s)([^,]+),\s*([^,]+),?\s*$", text)
+    appos = re.search(r"(?:^|[.;:!?]\s|,\s)([^,]+),\s*([^,]+),\s*$", text)
     if appos and re.search(r"[A-Z]", appos.group(1)):
         head = appos.group(1)
         return f"{_last_clause(head)}, {appos.group(2)}"
@@ -279,7 +299,19 @@ def _is_title_like(text: str) -> bool:
     return all(w[0].isupper() or w in small for w in words) and len(words) >= 2
 
 
-def _resolve(ref: SpeakerRef, cast: Cast, offset: int) -> tuple[str | None, str | None]:
+@dataclass(frozen=True, slots=True)
+class _Voice:
+    """The speaker of the latest quote, for quotes that carry on without naming anyone."""
+
+    speaker: str | None
+    role: str | None
+    paragraph: int
+    offset: int
+
+
+def _resolve(
+    ref: SpeakerRef, cast: Cast, offset: int, last: _Voice | None = None
+) -> tuple[str | None, str | None]:
     if ref.name:
         person = cast.lookup(ref.name)
         if person is not None:
@@ -287,17 +319,35 @@ def _resolve(ref: SpeakerRef, cast: Cast, offset: int) -> tuple[str | None, str 
         return ref.name, ref.role
     if ref.pronoun:
         gender = {"he": "m", "she": "f"}.get(ref.pronoun)
-        if gender:
-            person = cast.nearest_before(offset, gender)
-            if person is not None:
-                return person.name, person.role
+        if not gender:
+            return (last.speaker, last.role) if last else (None, None)
+        # "he said" after a run of quotes is the same voice, unless the text has since made
+        # someone else the subject.
+        if last is not None and last.speaker:
+            previous = cast.lookup(last.speaker)
+            fits = previous is None or previous.gender in (None, gender)
+            if fits and cast.subject_between(last.offset, offset, gender) in (None, previous):
+                return last.speaker, last.role
+        person = cast.nearest_before(offset, gender)
+        if person is not None:
+            return person.name, person.role
         return None, None
     if ref.nominal:
         person = cast.by_role(ref.nominal, offset)
+        if person is None and _DEFINITE_TITLE.match(ref.nominal):
+            # "the minister told delegates": the office-holder the article is following.
+            person = cast.nearest_before(offset)
         if person is not None:
             return person.name, person.role
         return ref.nominal, None
     return None, None
+
+
+_DEFINITE_TITLE = re.compile(
+    r"(?i)the\s+(?:[\w-]+\s+){0,2}(?:minister|secretary|chancellor|president|premier|"
+    r"bishop|mayor|governor|senator|leader|chairman|chairwoman|co-chairman|chief executive|"
+    r"prime minister|first minister)$"
+)
 
 
 def extract_quotes(
@@ -305,9 +355,12 @@ def extract_quotes(
 ) -> list[Quote]:
     """Every quotation in the body someone is presented as saying, with its speaker."""
     spans = find_spans(paras)
-    cast = build_cast(body, [(s.mark_start, s.mark_end) for s in spans])
+    cast = build_cast(
+        body, [(s.mark_start, s.mark_end) for s in spans], sentence_starts=[s.start for s in sents]
+    )
     quotes: list[Quote] = []
-    last_speaker: tuple[str | None, str | None, int] | None = None
+    last: _Voice | None = None
+    last_sentence: int | None = None
     for i, span in enumerate(spans):
         if not span.text or not re.search(r"\w", span.text):
             continue
@@ -318,29 +371,23 @@ def extract_quotes(
         lead = body[max(0, span.mark_start - 40) : span.mark_start]
         kind = _kind(span, body)
         words = len(span.text.split())
+        sentence = _sentence_bounds(sents, span.mark_start)
+        sentence_start = sentence.start if sentence else None
+        if _NAMING.search(lead):
+            continue
         if attribution is None:
-            # Unattributed: keep only whole sentences of speech continuing an earlier quote.
-            sentence_like = span.text[:1].isupper() and span.text.rstrip(",")[-1:] in ".!?"
-            if (
-                kind is QuoteKind.PARTIAL
-                or not (sentence_like or words >= 6)
-                or _is_title_like(span.text)
-                or last_speaker is None
-                or span.paragraph - last_speaker[2] > 1
-            ):
+            if last is None or not _continues(span, kind, words, last, sentence_start, last_sentence):
                 continue
-            speaker, role = last_speaker[0], last_speaker[1]
+            speaker, role = last.speaker, last.role
         else:
-            if _NAMING.search(lead) or (_is_title_like(span.text) and words <= 6):
+            if (_is_title_like(span.text) and words <= 6) or (not span.double and words < 3):
                 continue
-            if not span.double and words < 3:
-                continue
-            speaker, role = _resolve(attribution.ref, cast, span.mark_start)
+            speaker, role = _resolve(attribution.ref, cast, span.mark_start, last)
             if speaker is None and not attribution.ref.pronoun and attribution.ref.name is None:
                 # A verb without a visible subject: the sentence's subject, else the last one.
-                speaker, role = _sentence_subject(span, sents, body, cast, last_speaker)
-            elif speaker is None and last_speaker is not None:
-                speaker, role = last_speaker[0], last_speaker[1]
+                speaker, role = _sentence_subject(span, sents, body, cast, last)
+            elif speaker is None and last is not None:
+                speaker, role = last.speaker, last.role
         text = span.text.rstrip().rstrip(",").rstrip()
         quotes.append(
             Quote(
@@ -352,8 +399,37 @@ def extract_quotes(
                 offset=span.start,
             )
         )
-        last_speaker = (speaker, role, span.end_paragraph)
+        last = _Voice(speaker, role, span.end_paragraph, span.mark_end)
+        last_sentence = sentence_start
     return quotes
+
+
+def _continues(
+    span: QuoteSpan,
+    kind: QuoteKind,
+    words: int,
+    last: _Voice,
+    sentence_start: int | None,
+    last_sentence: int | None,
+) -> bool:
+    """Whether a quote with no attribution of its own goes on in the last speaker's voice.
+
+    So it does when it carries on from the previous paragraph, when it shares a sentence with
+    the last quote ('an "increasingly high priority" and a "shared goal"'), or when it is a
+    whole sentence of speech right after the last quote.  Anything else is a title, a term or
+    a scare quote.
+    """
+    if span.continued:
+        return True
+    if sentence_start is not None and sentence_start == last_sentence:
+        return True
+    sentence_like = span.text[:1].isupper() and span.text.rstrip(",")[-1:] in ".!?"
+    return (
+        kind is QuoteKind.DIRECT
+        and (sentence_like or words >= 6)
+        and not _is_title_like(span.text)
+        and span.paragraph - last.paragraph <= 1
+    )
 
 
 def _sentence_subject(
@@ -361,15 +437,15 @@ def _sentence_subject(
     sents: list[Segment],
     body: str,
     cast: Cast,
-    last: tuple[str | None, str | None, int] | None,
+    last: _Voice | None,
 ) -> tuple[str | None, str | None]:
     sent = _sentence_bounds(sents, span.mark_start)
     if sent is not None:
         head = body[sent.start : span.mark_start]
         ref = parse_speaker(re.split(r"\b(?:" + _SPEECH + r")\b", head, maxsplit=1)[0])
         if ref.name or ref.pronoun:
-            return _resolve(ref, cast, span.mark_start)
+            return _resolve(ref, cast, span.mark_start, last)
     if last is not None:
-        return last[0], last[1]
+        return last.speaker, last.role
     person: Person | None = cast.nearest_before(span.mark_start)
     return (person.name, person.role) if person else (None, None)

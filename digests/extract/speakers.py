@@ -9,6 +9,7 @@ matched by surname.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 
@@ -31,6 +32,12 @@ _SPEECH_LEMMAS = (
     "boast confess insist dub lament blame demand assert contend estimate forecast forecasts "
     "predict reiterate report told"
 ).split()
+_NOUN_TOO = {
+    "comment", "call", "claim", "attack", "post", "report", "answer", "welcome", "demand",
+    "estimate", "forecast", "note", "state", "term", "label", "brand", "joke", "vow", "pledge",
+    "promise", "stress", "caution", "reply", "tweet", "praise", "boast", "blame", "hail",
+    "remark", "dub", "continue", "respond", "confirm", "observe",
+}
 _IRREGULAR = {"say": ["said"], "tell": ["told"], "write": ["wrote", "written"],
               "think": ["thought"]}
 
@@ -45,6 +52,9 @@ def _forms(lemma: str) -> list[str]:
     third = lemma[:-1] + "ies" if lemma.endswith("y") and lemma[-2] not in "aeiou" else (
         lemma + "es" if lemma.endswith(("s", "sh", "ch", "x")) else lemma + "s"
     )
+    if lemma in _NOUN_TOO:
+        # "Mr McConnell's comment was": as a noun the word reports no one speaking.
+        return [third, ing, *_IRREGULAR.get(lemma, [past])]
     return [lemma, third, ing, *_IRREGULAR.get(lemma, [past])]
 
 
@@ -198,7 +208,21 @@ def _role_before(text: str) -> str | None:
     role = " ".join(words).strip(" -—–")
     if not role or role.lower() in {"the", "a", "an"}:
         return None
+    if not _ROLE_HEAD.search(role.lower()):
+        # "Despite enjoying Dan Brown": words before a name need not describe it.
+        return None
     return re.sub(r"^(?:a|an)\s+", "", role)
+
+
+# How a role phrase ends: an office, or a noun for someone who does something.
+_ROLE_HEAD = re.compile(
+    r"(?:^|[\s-])(?:ex|former)-|(?:er|or|ist|ant|ent|ian|man|woman|person|chief|head|model|"
+    r"star|boss|aide|expert|official|member|candidate|judge|critic|host|guru|legend|mp|msp|"
+    r"mep|ceo|secretary|minister|chancellor|president|general|leader|executive|director|"
+    r"envoy|coach|captain|bishop|governor|mayor|senator|spokesperson|analyst|economist|"
+    r"lawyer|chair|premier|king|queen|prince|princess|pope|adviser|advisor|actress|"
+    r"negotiator|commissioner|ambassador)(?:['’]s)?$"
+)
 
 
 _APPOSITIVE = re.compile(
@@ -330,7 +354,7 @@ class Cast:
         fallback: Person | None = None
         for mention in reversed(self.mentions):
             person = mention.person
-            if mention.offset >= offset or len(person.name.split()) < 2:
+            if mention.offset >= offset or not is_person_name(person.name):
                 continue
             if gender and person.gender and person.gender != gender:
                 continue
@@ -343,15 +367,28 @@ class Cast:
         if fallback is None:
             for mention in reversed(self.mentions):
                 person = mention.person
-                if mention.offset < offset and len(person.name.split()) >= 2 and not (
+                if mention.offset < offset and is_person_name(person.name) and not (
                     gender and person.gender and person.gender != gender
                 ):
                     return person
         return fallback
 
+    def subject_between(self, start: int, end: int, gender: str | None) -> Person | None:
+        """The latest person named as a subject between two offsets, gender permitting."""
+        for mention in reversed(self.mentions):
+            person = mention.person
+            if not start <= mention.offset < end or not mention.subject:
+                continue
+            if not is_person_name(person.name):
+                continue
+            if gender and person.gender and person.gender != gender:
+                continue
+            return person
+        return None
+
     def by_role(self, nominal: str, offset: int) -> Person | None:
         """The person a role phrase refers to: 'the Bishop', 'the Tory co-chairman'."""
-        head = nominal.lower().split()[-1]
+        head = nominal.lower().split()[-1].split("-")[-1]
         if head not in TITLE_WORDS and head not in {"bishop", "chancellor", "judge"}:
             return None
         for mention in reversed(self.mentions):
@@ -369,13 +406,21 @@ _NOT_SUBJECT_NEXT = {
 }
 
 
-def _is_subject(text: str, start: int, end: int, run: str) -> bool:
+def _is_subject(text: str, start: int, end: int, run: str, opens_sentence: bool) -> bool:
+    """Whether the name at ``start:end`` is the subject of its clause.
+
+    A possessive opening a sentence counts ("Mr Campbell's e-mail ... In it, he said"):
+    what the sentence is about is that person.
+    """
     if run.endswith(("'s", "’s", "'", "’")):
-        return False
+        return opens_sentence
     before = text[max(0, start - 40) : start]
     if re.search(rf"\b(?:{SPEECH_VERBS})\s+$", before, re.IGNORECASE):
         return True
     after = text[end : end + 160]
+    if re.match(rf"\s*,\s*(?:{SPEECH_VERBS})\b", after):
+        # The end of an appositive: "The Bishop, the Rt Rev Tom Wright, described ...".
+        return True
     appos = re.match(r"\s*,[^,.;:“”\"]{2,100},", after)
     if appos:
         after = after[appos.end() :]
@@ -383,13 +428,61 @@ def _is_subject(text: str, start: int, end: int, run: str) -> bool:
     return bool(nxt) and nxt.group(1) not in _NOT_SUBJECT_NEXT
 
 
-def build_cast(text: str, masked: list[tuple[int, int]], base: int = 0) -> Cast:
+_ROLE_AHEAD = re.compile(
+    r"(?:^|[.!?]\s+|\n)((?:The|A|An)\s[^,.;:“”\"]{2,80}),\s*(?:the\s+)?$"
+)
+
+
+def _role_ahead(before: str, after: str) -> str | None:
+    """A role set before the name in commas: 'The Bishop of Durham, the Rt Rev Tom Wright,'."""
+    m = _ROLE_AHEAD.search(before)
+    if m and after.startswith(","):
+        return m.group(1)
+    return None
+
+
+_ORG_WORDS = {
+    "group", "association", "bank", "party", "commission", "council", "ministry", "office",
+    "agency", "inc", "ltd", "plc", "corp", "company", "club", "united", "fc", "university",
+    "news", "times", "echo", "journal", "post", "review", "institute", "foundation", "trust",
+    "organisation", "organization", "union", "federation", "league", "committee", "court",
+    "department", "government", "house", "street", "road", "square", "scotland", "england",
+    "wales", "ireland", "britain", "america", "europe", "africa", "asia", "city", "county",
+    "state", "states", "kingdom", "republic", "airlines", "airways", "motors", "records",
+    "studios", "pictures", "network", "channel", "radio", "tv", "television", "programme",
+    "awards", "award", "prize", "cup", "championship", "festival", "museum", "centre", "center",
+    "hospital", "school", "college", "church", "code", "testament", "war", "day", "year",
+}
+
+
+def is_person_name(name: str) -> bool:
+    """Whether a name looks like a person's: two to four words, none an organisation word
+    or an acronym."""
+    tokens = name.split()
+    if not 2 <= len(tokens) <= 4:
+        return False
+    return not any(
+        t.lower() in _ORG_WORDS or (t.isupper() and len(t) > 1) or t.lower() in {"of", "the"}
+        for t in tokens
+    )
+
+
+def build_cast(
+    text: str,
+    masked: list[tuple[int, int]],
+    base: int = 0,
+    sentence_starts: list[int] | None = None,
+) -> Cast:
     """Find the people in ``text`` (the body), ignoring spans inside quotation marks.
 
     ``masked`` lists body offsets (start, end) of quoted text; ``base`` is added to offsets.
+    With ``sentence_starts`` (body offsets), only the first person named in a sentence can be
+    its subject: later ones sit in reported speech or objects ("said that Mr Brown would").
     """
     cast = Cast(text=text)
     by_name: dict[str, Person] = {}
+    starts = sentence_starts or [base]
+    seen_sentences: set[int] = set()
     for m in NAME_RUN.finditer(text):
         pos = base + m.start()
         if any(a <= pos < b for a, b in masked):
@@ -411,13 +504,23 @@ def build_cast(text: str, masked: list[tuple[int, int]], base: int = 0) -> Cast:
                 for p in (_role_before(text[max(0, m.start() - 80) : m.start()]),
                           _role_of_title(title))
                 if p
-            ) or appositive_role(text[m.end() : m.end() + 120])
+            ) or appositive_role(text[m.end() : m.end() + 120]) or _role_ahead(
+                text[max(0, m.start() - 100) : m.start()], text[m.end() : m.end() + 2]
+            )
             person = Person(name=name, role=role or None, first_offset=pos)
             cast.people.append(person)
             by_name[name] = person
         if person.gender is None:
             person.gender = _gender_of_title(title) or _gender_of_title(person.role or "")
-        cast.mentions.append(Mention(pos, person, _is_subject(text, m.start(), m.end(), run)))
+        sentence = bisect.bisect_right(starts, pos) - 1
+        lead = text[starts[sentence] - base : m.start()] if sentence >= 0 else ""
+        opens = not re.search(r"[a-z]", lead)
+        subject = _is_subject(text, m.start(), m.end(), run, opens) and (
+            sentence not in seen_sentences or sentence_starts is None
+        )
+        if is_person_name(person.name):
+            seen_sentences.add(sentence)
+        cast.mentions.append(Mention(pos, person, subject))
     _guess_genders(text, cast, base)
     return cast
 

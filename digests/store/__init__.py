@@ -4,6 +4,7 @@ Open a :class:`Store` with a database URL (SQLite by default, PostgreSQL by URL)
 packaged migrations on open. ``python -m digests.store upgrade`` does the same as a release step.
 """
 
+from digests.store.articles import UpsertOutcome
 from digests.store.engine import DEFAULT_URL, create_engine, normalize_url, safe_url
 from digests.store.errors import NotFound, StoreError
 from digests.store.migrate import current_revision, downgrade, head_revision, upgrade
@@ -14,7 +15,7 @@ from digests.store.records import (
     DigestRecord,
     Subscriber,
 )
-from digests.store.store import Store, UpsertOutcome
+from digests.store.store import Store
 
 __all__ = [
     "DEFAULT_URL",

@@ -10,7 +10,7 @@ import sys
 
 from digests.store.engine import normalize_url, safe_url
 from digests.store.errors import StoreError
-from digests.store.migrate import run_command
+from digests.store.migrate import head_revision, run_command
 
 
 def _database_url(given: str | None) -> str:
@@ -21,8 +21,17 @@ def _database_url(given: str | None) -> str:
     return load_settings().database_url_value
 
 
+def _next_revision_id() -> str | None:
+    # Revisions are numbered 0001, 0002...: their order is visible in a directory listing.
+    head = head_revision()
+    return f"{int(head) + 1:04d}" if head.isdigit() else None
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m digests.store", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m digests.store",
+        description="Apply or inspect the store's database migrations.",
+    )
     parser.add_argument("--url", help="database URL (default: DATABASE_URL from the settings)")
     commands = parser.add_subparsers(dest="command", required=True)
     up = commands.add_parser("upgrade", help="apply migrations (default: to the newest)")
@@ -53,7 +62,13 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "history":
             run_command(url, "history")
         else:
-            run_command(url, "revision", message=args.message, autogenerate=args.autogenerate)
+            run_command(
+                url,
+                "revision",
+                message=args.message,
+                autogenerate=args.autogenerate,
+                rev_id=_next_revision_id(),
+            )
     except StoreError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -1,0 +1,328 @@
+"""Digest runs and their outbox of deliveries, one per chat.
+
+A run is recorded once, with one ``pending`` delivery per chat, in a single transaction. Senders
+*claim* due deliveries (``pending`` to ``sending``), then report each one sent, due for retry,
+failed or blocked. Rows a crashed sender left in ``sending`` are requeued on the next start.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    FromClause,
+    Select,
+    Text,
+    bindparam,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from digests.store.base import Clock, StoreBase
+from digests.store.columns import UTCDateTime, as_utc, utcnow
+from digests.store.errors import NotFound
+from digests.store.records import Delivery, DeliveryStatus, DigestRecord
+from digests.store.tables import DeliveryRow, DigestRow, SubscriberRow
+
+#: Longer error texts are cut: they are for a person skimming ``/stats``, not a log archive.
+MAX_ERROR_LENGTH = 1000
+
+# Digest parts never change once recorded, so claimed deliveries reuse them from memory; a few
+# recent digests are all a sender works through at a time.
+_PARTS_CACHE_SIZE = 32
+
+
+class OutboxQueries(StoreBase):
+    """Digest runs and the deliveries queued with them."""
+
+    def __init__(self, engine: AsyncEngine, *, clock: Clock = utcnow) -> None:
+        super().__init__(engine, clock=clock)
+        self._parts: OrderedDict[int, tuple[str, list[str]]] = OrderedDict()
+
+    async def record_digest(
+        self,
+        edition: str,
+        scheduled_for: dt.datetime,
+        parts: list[str],
+        article_ids: list[str],
+        chat_ids: Iterable[int] | None,
+    ) -> DigestRecord | None:
+        """Record one run of ``edition`` and queue a delivery of it to every chat.
+
+        ``chat_ids=None`` queues it for the chats subscribed at this moment, read in the same
+        transaction. Returns ``None``, writing nothing, if this run (edition and
+        ``scheduled_for``) was recorded before: a restarted or duplicated scheduler never
+        sends a digest twice.
+        """
+        if not parts:
+            raise ValueError("a digest needs at least one message part")
+        scheduled_for = as_utc(scheduled_for)
+        now = self.clock()
+        async with self._sessions.begin() as session:
+            digest_id = await session.scalar(
+                self._insert(DigestRow)
+                .values(
+                    edition=edition,
+                    scheduled_for=scheduled_for,
+                    created_at=now,
+                    parts=list(parts),
+                    article_ids=list(article_ids),
+                )
+                .on_conflict_do_nothing(index_elements=[DigestRow.edition, DigestRow.scheduled_for])
+                .returning(DigestRow.id)
+            )
+            if digest_id is None:
+                return None
+            if chat_ids is None:
+                queued = await self._queue_for_subscribers(session, digest_id, now)
+            else:
+                queued = await self._queue_for_chats(session, digest_id, chat_ids, now)
+        self._remember_parts(digest_id, edition, list(parts))
+        return DigestRecord(
+            id=digest_id,
+            edition=edition,
+            scheduled_for=scheduled_for,
+            created_at=now,
+            parts=list(parts),
+            article_ids=list(article_ids),
+            queued=queued,
+        )
+
+    async def _queue_for_subscribers(
+        self, session: AsyncSession, digest_id: int, now: dt.datetime
+    ) -> int:
+        active = select(SubscriberRow.chat_id.label("chat_id")).where(SubscriberRow.active)
+        return await self._queue(session, digest_id, active.subquery(), now)
+
+    async def _queue_for_chats(
+        self, session: AsyncSession, digest_id: int, chat_ids: Iterable[int], now: dt.datetime
+    ) -> int:
+        unique = list(dict.fromkeys(int(chat_id) for chat_id in chat_ids))
+        if not unique:
+            return 0
+        # The whole list travels as one parameter (an array, or JSON text for SQLite) that the
+        # database unpacks into rows: one round trip instead of one row at a time.
+        if self.dialect == "postgresql":
+            ids = func.unnest(bindparam("chat_ids", unique, type_=ARRAY(BigInteger())))
+            chats = ids.table_valued("chat_id").render_derived()
+        else:
+            values = func.json_each(bindparam("chat_ids", json.dumps(unique), type_=Text()))
+            chats = select(values.table_valued("value").c.value.label("chat_id")).subquery()
+        return await self._queue(session, digest_id, chats, now)
+
+    async def _queue(
+        self, session: AsyncSession, digest_id: int, chats: FromClause, now: dt.datetime
+    ) -> int:
+        # INSERT ... SELECT: the chat ids never come back through Python, however many.
+        source = select(
+            literal(digest_id, BigInteger()),
+            chats.c.chat_id,
+            literal(DeliveryStatus.PENDING.value),
+            literal(0),
+            literal(now, UTCDateTime()),
+            literal(now, UTCDateTime()),
+        )
+        columns = ["digest_id", "chat_id", "status", "attempts", "next_attempt_at", "created_at"]
+        result = await session.execute(insert(DeliveryRow).from_select(columns, source))
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    async def latest_digest(self, edition: str | None = None) -> DigestRecord | None:
+        """The most recently scheduled digest, of ``edition`` or of any edition."""
+        query = select(DigestRow).order_by(DigestRow.scheduled_for.desc(), DigestRow.id.desc())
+        if edition is not None:
+            query = query.where(DigestRow.edition == edition)
+        async with self._sessions() as session:
+            row = await session.scalar(query.limit(1))
+            return None if row is None else _digest(row)
+
+    async def last_scheduled_for(self, edition: str) -> dt.datetime | None:
+        """When the latest recorded run of ``edition`` was due, to catch up after downtime."""
+        query = select(func.max(DigestRow.scheduled_for)).where(DigestRow.edition == edition)
+        async with self._sessions() as session:
+            value = await session.scalar(query)
+        return value
+
+    async def claim_deliveries(self, limit: int, now: dt.datetime | None = None) -> list[Delivery]:
+        """Take up to ``limit`` due ``pending`` deliveries for sending, oldest due first.
+
+        Claimed rows become ``sending`` with one more attempt counted. Concurrent claimers,
+        in this process or others, never get the same row: PostgreSQL skips rows another
+        transaction has locked, SQLite runs one writer at a time.
+        """
+        if limit <= 0:
+            return []
+        now = self.clock() if now is None else as_utc(now)
+        due: Select[tuple[int]] = (
+            select(DeliveryRow.id)
+            .where(
+                DeliveryRow.status == DeliveryStatus.PENDING.value,
+                DeliveryRow.next_attempt_at <= now,
+            )
+            .order_by(DeliveryRow.next_attempt_at, DeliveryRow.id)
+            .limit(limit)
+        )
+        if self.dialect == "postgresql":
+            due = due.with_for_update(skip_locked=True)
+        claim = (
+            update(DeliveryRow)
+            # The status test is repeated so that a row changed since the subquery read it
+            # (PostgreSQL re-checks the outer WHERE after waiting on a lock) is left alone.
+            .where(
+                DeliveryRow.id.in_(due.scalar_subquery()),
+                DeliveryRow.status == DeliveryStatus.PENDING.value,
+            )
+            .values(
+                status=DeliveryStatus.SENDING.value,
+                attempts=DeliveryRow.attempts + 1,
+                claimed_at=now,
+            )
+            .returning(DeliveryRow)
+        )
+        async with self._sessions.begin() as session:
+            rows = list(
+                await session.scalars(claim, execution_options={"synchronize_session": False})
+            )
+            parts = await self._parts_for(session, {row.digest_id for row in rows})
+        rows.sort(key=lambda row: (row.next_attempt_at, row.id))
+        return [_delivery(row, *parts[row.digest_id]) for row in rows]
+
+    async def mark_sent(self, delivery_id: int, message_ids: list[int]) -> None:
+        """Record that the delivery reached the chat as the given Telegram messages."""
+        await self._set_outcome(
+            delivery_id,
+            allow_after_sent=True,
+            status=DeliveryStatus.SENT.value,
+            message_ids=list(message_ids),
+            sent_at=self.clock(),
+        )
+
+    async def mark_retry(self, delivery_id: int, error: str, next_attempt_at: dt.datetime) -> None:
+        """Put the delivery back in the queue, due again at ``next_attempt_at``."""
+        await self._set_outcome(
+            delivery_id,
+            status=DeliveryStatus.PENDING.value,
+            last_error=_clip(error),
+            next_attempt_at=as_utc(next_attempt_at),
+        )
+
+    async def mark_failed(
+        self, delivery_id: int, error: str, status: str = DeliveryStatus.FAILED.value
+    ) -> None:
+        """Give up on the delivery: ``status`` is ``"failed"`` or ``"blocked"``."""
+        if status not in (DeliveryStatus.FAILED, DeliveryStatus.BLOCKED):
+            raise ValueError(f"a delivery can fail as 'failed' or 'blocked', not {status!r}")
+        await self._set_outcome(delivery_id, status=str(status), last_error=_clip(error))
+
+    async def _set_outcome(
+        self, delivery_id: int, *, allow_after_sent: bool = False, **values: Any
+    ) -> None:
+        condition = [DeliveryRow.id == delivery_id]
+        if not allow_after_sent:
+            # A late retry or failure report must not turn a sent message back into work.
+            condition.append(DeliveryRow.status != DeliveryStatus.SENT.value)
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                update(DeliveryRow).where(*condition).values(**values).returning(DeliveryRow.id),
+                execution_options={"synchronize_session": False},
+            )
+            if result.first() is None and await session.get(DeliveryRow, delivery_id) is None:
+                raise NotFound(f"no delivery with id {delivery_id}")
+
+    async def requeue_stale(self, older_than: dt.datetime) -> int:
+        """Return to ``pending`` the ``sending`` rows claimed before ``older_than``.
+
+        A worker that crashed mid-send leaves such rows; call this on start, with a cut-off
+        well beyond the longest send. Returns how many rows were requeued.
+        """
+        now = self.clock()
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                update(DeliveryRow)
+                .where(
+                    DeliveryRow.status == DeliveryStatus.SENDING.value,
+                    DeliveryRow.claimed_at < as_utc(older_than),
+                )
+                .values(status=DeliveryStatus.PENDING.value, next_attempt_at=now)
+                .returning(DeliveryRow.id),
+                execution_options={"synchronize_session": False},
+            )
+            return len(result.all())
+
+    async def delivery_counts(self) -> dict[str, int]:
+        """How many deliveries are in each status; every status is present, maybe as 0."""
+        query = select(DeliveryRow.status, func.count()).group_by(DeliveryRow.status)
+        async with self._sessions() as session:
+            found = {status: count for status, count in await session.execute(query)}
+        return {status.value: found.get(status.value, 0) for status in DeliveryStatus}
+
+    async def deliveries_for_digest(self, digest_id: int) -> list[Delivery]:
+        query = select(DeliveryRow).where(DeliveryRow.digest_id == digest_id)
+        async with self._sessions() as session:
+            rows = list(await session.scalars(query.order_by(DeliveryRow.id)))
+            parts = await self._parts_for(session, {digest_id}) if rows else {}
+        return [_delivery(row, *parts[row.digest_id]) for row in rows]
+
+    async def _parts_for(
+        self, session: AsyncSession, digest_ids: set[int]
+    ) -> dict[int, tuple[str, list[str]]]:
+        missing = [i for i in digest_ids if i not in self._parts]
+        if missing:
+            query = select(DigestRow.id, DigestRow.edition, DigestRow.parts)
+            for digest_id, edition, parts in await session.execute(
+                query.where(DigestRow.id.in_(missing))
+            ):
+                self._remember_parts(digest_id, edition, parts)
+        found = {}
+        for digest_id in digest_ids:
+            self._parts.move_to_end(digest_id)
+            found[digest_id] = self._parts[digest_id]
+        return found
+
+    def _remember_parts(self, digest_id: int, edition: str, parts: list[str]) -> None:
+        self._parts[digest_id] = (edition, parts)
+        self._parts.move_to_end(digest_id)
+        while len(self._parts) > _PARTS_CACHE_SIZE:
+            self._parts.popitem(last=False)
+
+
+def _clip(error: str) -> str:
+    return error if len(error) <= MAX_ERROR_LENGTH else error[: MAX_ERROR_LENGTH - 1] + "…"
+
+
+def _digest(row: DigestRow) -> DigestRecord:
+    return DigestRecord(
+        id=row.id,
+        edition=row.edition,
+        scheduled_for=row.scheduled_for,
+        created_at=row.created_at,
+        parts=list(row.parts),
+        article_ids=list(row.article_ids),
+    )
+
+
+def _delivery(row: DeliveryRow, edition: str, parts: Sequence[str]) -> Delivery:
+    return Delivery(
+        id=row.id,
+        digest_id=row.digest_id,
+        chat_id=row.chat_id,
+        status=row.status,
+        attempts=row.attempts,
+        next_attempt_at=row.next_attempt_at,
+        created_at=row.created_at,
+        last_error=row.last_error,
+        message_ids=None if row.message_ids is None else list(row.message_ids),
+        claimed_at=row.claimed_at,
+        sent_at=row.sent_at,
+        edition=edition,
+        parts=list(parts),
+    )
