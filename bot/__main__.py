@@ -2,6 +2,8 @@
 
 With ``TELEGRAM_BOT_TOKEN`` set it polls Telegram; without it, local mode starts an embedded
 Bot API server on 127.0.0.1 and a console chat, so the bot can be tried with no token.
+``python -m bot --webhook`` (or ``WEBHOOK_URL`` set) serves Telegram's webhook instead of
+polling; see :mod:`bot.webhook`.
 """
 
 from __future__ import annotations
@@ -15,22 +17,46 @@ from config import ConfigError, load_settings
 log = logging.getLogger("bot")
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    unknown = [a for a in args if a != "--webhook"]
+    if unknown:
+        print(f"usage: python -m bot [--webhook] (unknown argument {unknown[0]!r})",
+              file=sys.stderr)
+        raise SystemExit(2)
     try:
         settings = load_settings()
     except ConfigError as exc:
         print(f"Configuration error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
-    configure_logging(settings.log_level, settings.secrets())
+    configure_logging(settings.log_level, settings.secrets(), settings.log_format)
+    if "--webhook" in args and settings.local_mode:
+        print("Configuration error: webhook mode needs TELEGRAM_BOT_TOKEN", file=sys.stderr)
+        raise SystemExit(2)
     if settings.local_mode:
         from bot.local.mode import run_local
 
         run_local(settings)
         return
     from bot.app import build_application
+    from bot.roles import answers_updates, run_without_updates
+    from bot.webhook import WebhookNotConfigured, WebhookOptions
 
+    webhook = None
+    if "--webhook" in args or settings.webhook_url:
+        try:
+            webhook = WebhookOptions.from_settings(settings)
+        except WebhookNotConfigured as exc:
+            print(f"Configuration error: {exc}", file=sys.stderr)
+            raise SystemExit(2) from None
     application = build_application(settings)
-    application.run_polling(drop_pending_updates=False)
+    if not answers_updates(settings.worker_role):
+        run_without_updates(application)
+    elif webhook is not None:
+        log.info("serving the webhook %r", webhook)
+        application.run_webhook(**webhook.kwargs())
+    else:
+        application.run_polling(drop_pending_updates=False)
 
 
 if __name__ == "__main__":

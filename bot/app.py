@@ -17,16 +17,23 @@ from telegram import BotCommand, Update
 from telegram.ext import (
     Application,
     ApplicationBuilder,
+    CallbackQueryHandler,
     CommandHandler,
     MessageHandler,
     filters,
 )
 
 from bot.commands import USER_COMMANDS
-from bot.delivery import Sender
-from bot.handlers import admin, content, general, subscription
+from bot.delivery import ReplyRateLimiter, build_limiter, build_sender
+from bot.handlers import admin, channels, content, general, quotes, subscription, topics
+from bot.handlers import settings as settings_menu
+from bot.handlers.common import tell
 from bot.handlers.errors import error_handler
+from bot.roles import WORKER_KEY, WorkerJobs, drains_outbox, start_worker_jobs
 from bot.services import SERVICES_KEY, Services
+from bot.sources import start_sources, stop_sources
+from bot.throttle import CommandThrottle
+from bot.webhook import WebhookOptions
 from config import Settings
 from digests.ingest import ingest_paths
 from digests.render import Renderer
@@ -54,34 +61,63 @@ def build_application(
     )
     if secret is None:
         raise ValueError("a bot token is needed (local mode passes its embedded server's)")
+    # One global limit for outbox and replies; replies take their turns first.
+    limiter = build_limiter(settings)
     application = (
         ApplicationBuilder()
         .token(secret)
         .base_url(base_url or settings.telegram_api_url)
         .base_file_url((base_url or settings.telegram_api_url).replace("/bot", "/file/bot"))
         .concurrent_updates(True)
+        .rate_limiter(ReplyRateLimiter(limiter))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         .build()
     )
     application.bot_data["settings"] = settings
+    application.bot_data["delivery_limiter"] = limiter
     application.bot_data["ingest"] = [*(ingest or []), *_articles_dir(settings)]
     application.bot_data["extra_admin_ids"] = set(extra_admin_ids or ())
 
+    # Before any command: drop group commands meant for other bots, then flood control.
+    channels.install_group_gate(application)
+    CommandThrottle(
+        settings.commands_per_minute, warn=lambda u, c: tell(u, c, "throttled")
+    ).install(application)
     application.add_handler(CommandHandler("start", subscription.start))
     application.add_handler(CommandHandler("stop", subscription.stop))
     application.add_handler(CommandHandler("help", general.help_command))
-    application.add_handler(CommandHandler("settings", general.settings))
-    application.add_handler(CommandHandler("digest", content.digest))
+    application.add_handler(CommandHandler("settings", settings_menu.settings))
+    application.add_handler(CommandHandler("digest", topics.digest))
     application.add_handler(CommandHandler("latest", content.latest))
     application.add_handler(CommandHandler("summary", content.summary))
-    application.add_handler(CommandHandler("quotes", content.quotes))
+    application.add_handler(CommandHandler("quotes", quotes.quotes))
+    application.add_handler(CommandHandler("quote_of_the_day", quotes.quote_of_the_day))
     application.add_handler(CommandHandler("figures", content.figures))
+    application.add_handler(CommandHandler("topics", topics.topics))
+    application.add_handler(CommandHandler("follow", topics.follow))
+    application.add_handler(CommandHandler("unfollow", topics.unfollow))
+    application.add_handler(CommandHandler("search", topics.search))
+    application.add_handler(
+        CallbackQueryHandler(settings_menu.button, pattern=settings_menu.PATTERN)
+    )
+    application.add_handler(CallbackQueryHandler(topics.button, pattern=topics.PATTERN))
+    application.add_handler(CallbackQueryHandler(quotes.button, pattern=quotes.PATTERN))
     application.add_handler(CommandHandler("stats", admin.stats))
     application.add_handler(CommandHandler("publish", admin.publish))
+    application.add_handler(CommandHandler("publish_to", channels.publish_to))
+    application.add_handler(CommandHandler("broadcast", admin.broadcast))
+    application.add_handler(CommandHandler("subscribers", admin.subscribers))
+    application.add_handler(
+        CallbackQueryHandler(admin.broadcast_button, pattern=admin.BROADCAST_PATTERN)
+    )
+    application.add_handler(
+        CallbackQueryHandler(admin.subscribers_button, pattern=admin.SUBSCRIBERS_PATTERN)
+    )
     application.add_handler(MessageHandler(filters.COMMAND, general.unknown_command))
     plain = filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND
-    application.add_handler(MessageHandler(plain, general.plain_text))
+    # Plain text answers a time zone search /settings asked for; otherwise it gets a hint.
+    application.add_handler(MessageHandler(plain, settings_menu.zone_text))
     application.add_error_handler(error_handler)
     return application
 
@@ -108,13 +144,18 @@ async def _post_init(application: Application) -> None:
 
     await application.bot.set_my_commands([BotCommand(c, d) for c, d in USER_COMMANDS])
 
-    services.sender = Sender(application.bot, store)
-    await services.sender.start()
+    if drains_outbox(settings.worker_role):
+        services.sender = build_sender(
+            application.bot, store, settings, application.bot_data["delivery_limiter"]
+        )
+        await services.sender.start()
     services.scheduler = EditionScheduler(
         store, renderer, settings.editions, timezone=settings.timezone,
         on_published=lambda _record: services.sender.wake() if services.sender else None,
     )
-    await services.scheduler.start()
+    # The schedule runs in one worker at a time; see bot.roles.
+    await start_worker_jobs(application, services)
+    await start_sources(application, services)
     log.info("bot @%s ready; database %s", application.bot.username,
              settings.redacted_database_url())
 
@@ -123,6 +164,10 @@ async def _post_shutdown(application: Application) -> None:
     services: Services | None = application.bot_data.get(SERVICES_KEY)
     if services is None:
         return
+    await stop_sources(application)
+    jobs: WorkerJobs | None = application.bot_data.get(WORKER_KEY)
+    if jobs is not None:
+        await jobs.stop()
     if services.scheduler is not None:
         await services.scheduler.stop()
     if services.sender is not None:
@@ -131,20 +176,26 @@ async def _post_shutdown(application: Application) -> None:
 
 
 @contextlib.asynccontextmanager
-async def running(application: Application, *, poll_timeout: int = 10) -> AsyncIterator[Services]:
+async def running(
+    application: Application, *, poll_timeout: int = 10, webhook: WebhookOptions | None = None
+) -> AsyncIterator[Services]:
     """Run ``application`` inside the current event loop, as ``run_polling`` would.
 
     For embedding the bot in another loop (tests, local tooling): initialise, ``post_init``,
-    start polling; on exit stop everything and call ``post_shutdown``.
+    start polling (or, given ``webhook``, PTB's webhook server, as ``run_webhook`` would); on
+    exit stop everything and call ``post_shutdown``.
     """
     await application.initialize()
     try:
         await _post_init(application)
         await application.start()
         assert application.updater is not None
-        await application.updater.start_polling(
-            poll_interval=0.0, timeout=poll_timeout, allowed_updates=Update.ALL_TYPES
-        )
+        if webhook is not None:
+            await application.updater.start_webhook(**webhook.kwargs())
+        else:
+            await application.updater.start_polling(
+                poll_interval=0.0, timeout=poll_timeout, allowed_updates=Update.ALL_TYPES
+            )
         try:
             yield application.bot_data[SERVICES_KEY]
         finally:

@@ -8,7 +8,12 @@ USER_COMMANDS: tuple[tuple[str, str], ...] = (
     ("summary", "Summary and key points: /summary 2"),
     ("quotes", "Who said what: /quotes or /quotes Zelenskyy"),
     ("figures", "Key figures: /figures or /figures 2"),
-    ("settings", "Your subscription, time zone and editions"),
+    ("settings", "Time, time zone, frequency, quiet hours, length, language"),
+    ("topics", "Follow or mute topics"),
+    ("follow", "Only news mentioning a word or person: /follow Zelenskyy"),
+    ("unfollow", "Stop following: /unfollow Zelenskyy"),
+    ("search", "Find recent articles: /search ceasefire talks"),
+    ("quote_of_the_day", "Today's most notable quote"),
     ("help", "What this bot can do"),
 )
 
@@ -21,4 +26,7 @@ EXAMPLES: tuple[tuple[str, str], ...] = (
 ADMIN_COMMANDS: tuple[tuple[str, str], ...] = (
     ("stats", "Subscribers, articles and deliveries"),
     ("publish", "Publish an edition now: /publish morning"),
+    ("publish_to", "Post editions to a channel: /publish_to @channel, list, remove @channel"),
+    ("broadcast", "Send a message to every subscriber (asks first): /broadcast TEXT"),
+    ("subscribers", "Subscriber counts and the newest subscribers"),
 )

@@ -8,6 +8,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.delivery import Sender
+from bot.throttle import pace_reply
 from config import Settings
 from digests.render import Renderer
 from digests.schedule import EditionScheduler
@@ -43,4 +44,5 @@ async def reply(update: Update, parts: list[str]) -> None:
     if message is None:
         return
     for part in parts:
+        await pace_reply()  # a group's reply budget; returns at once elsewhere
         await message.reply_html(part, disable_web_page_preview=True, do_quote=False)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import tzinfo
+from typing import TYPE_CHECKING
 
-from apscheduler.triggers.cron import CronTrigger
+if TYPE_CHECKING:
+    from apscheduler.triggers.cron import CronTrigger
 
 
 def cron_trigger(expression: str, timezone: tzinfo) -> CronTrigger:
@@ -12,6 +14,9 @@ def cron_trigger(expression: str, timezone: tzinfo) -> CronTrigger:
 
     Raises ValueError with APScheduler's explanation when a field is out of range.
     """
+    # Imported here so that reading settings stays quick for the command-line tools.
+    from apscheduler.triggers.cron import CronTrigger
+
     fields = expression.split()
     if len(fields) not in (5, 6):
         raise ValueError(f"cron expression {expression!r} needs 5 fields (or 6 with seconds first)")

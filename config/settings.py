@@ -6,11 +6,18 @@ import datetime as dt
 import json
 import re
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from config.cron import cron_trigger
@@ -18,6 +25,7 @@ from config.cron import cron_trigger
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/digestbot.sqlite3"
 DEFAULT_API_URL = "https://api.telegram.org/bot"
 _TOKEN_SHAPE = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{20,}$")
+_WEBHOOK_SECRET_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 class ConfigError(Exception):
@@ -100,6 +108,38 @@ class Settings(BaseSettings):
         default_factory=lambda: [Edition(name="morning", cron="0 8 * * *")]
     )
     log_level: str = "INFO"
+    # -- delivery: Telegram's limits (0 disables the global one: local servers, benchmarks) --
+    delivery_rate: float = Field(default=30.0, ge=0, le=1000)
+    delivery_private_per_second: float = Field(default=1.0, gt=0, le=30)
+    delivery_group_per_minute: float = Field(default=20.0, gt=0, le=1200)
+    delivery_max_attempts: int = Field(default=5, ge=1, le=100)
+    delivery_concurrency: int = Field(default=32, ge=1, le=256)
+    # -- scale-out and operations (several workers on PostgreSQL) ----------------------------
+    log_format: Literal["text", "json"] = "text"
+    worker_role: Literal["all", "poller", "sender"] = "all"
+    redis_url: SecretStr | None = None
+    metrics_port: int | None = Field(default=None, ge=0, le=65535)  # 0: any free port
+    metrics_host: str = "127.0.0.1"
+    leader_retry: float = Field(default=5.0, gt=0, le=300)
+    # -- sources (feeds, pages, folders) -----------------------------------------------------
+    sources_file: Path | None = None
+    # A JSON list of source objects; checked in full by digests.sources.config.
+    sources: Annotated[list[dict[str, Any]], NoDecode] = Field(default_factory=list)
+    poll_interval: int = Field(default=900, ge=10, le=7 * 24 * 3600)
+    fetch_timeout: float = Field(default=20.0, gt=0, le=600)
+    fetch_user_agent: str = Field(
+        default="digestbot/0.1 (Telegram news digest bot; polite polling)", min_length=3
+    )
+    fetch_per_host: int = Field(default=2, ge=1, le=16)
+    max_article_bytes: int = Field(default=2_000_000, ge=1024)
+    max_feed_bytes: int = Field(default=10_000_000, ge=1024)
+    ingest_processes: int = Field(default=2, ge=0, le=64)
+    webhook_url: str | None = None
+    # Checked even when unset, so a WEBHOOK_URL without a secret is refused by name.
+    webhook_secret: SecretStr | None = Field(default=None, validate_default=True)
+    webhook_listen: str = "0.0.0.0"
+    port: int = Field(default=8443, ge=1, le=65535)
+    commands_per_minute: int = Field(default=20, ge=1, le=10_000)
 
     @field_validator("telegram_bot_token", mode="before")
     @classmethod
@@ -173,6 +213,64 @@ class Settings(BaseSettings):
             raise ValueError("must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
         return level
 
+    @field_validator("log_format", "worker_role", mode="before")
+    @classmethod
+    def _lower_choice(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("redis_url", mode="before")
+    @classmethod
+    def _check_redis_url(cls, value: Any) -> Any:
+        raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            return None
+        if not str(raw).strip().startswith(("redis://", "rediss://", "unix://")):
+            # The value may carry a password: never repeat it.
+            raise ValueError("must be a redis://, rediss:// or unix:// URL")
+        return str(raw).strip()
+
+    @field_validator("webhook_url", mode="before")
+    @classmethod
+    def _check_webhook_url(cls, value: Any) -> Any:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        parts = urlsplit(str(value).strip())
+        if parts.scheme != "https" or not parts.netloc:
+            raise ValueError("must be the public https:// URL Telegram posts updates to")
+        return str(value).strip()
+
+    @field_validator("webhook_secret", mode="before")
+    @classmethod
+    def _check_webhook_secret(cls, value: Any, info: ValidationInfo) -> Any:
+        raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            if info.data.get("webhook_url"):
+                raise ValueError("is required when WEBHOOK_URL is set")
+            return None
+        # Telegram's rule for secret_token; the value itself is never repeated.
+        if not _WEBHOOK_SECRET_SHAPE.fullmatch(str(raw).strip()):
+            raise ValueError("must be 1-256 characters: letters, digits, _ and -")
+        return str(raw).strip()
+
+    @field_validator("sources", mode="before")
+    @classmethod
+    def _parse_sources(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            if not value.strip():
+                return []
+            try:
+                value = json.loads(value)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"is not valid JSON ({exc.msg})") from None
+        if not isinstance(value, list):
+            raise ValueError("must be a JSON list of sources")
+        return value
+
+    @field_validator("sources_file", mode="before")
+    @classmethod
+    def _empty_sources_file(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
     @property
     def local_mode(self) -> bool:
         """No token means the bot talks to its embedded Bot API server."""
@@ -189,11 +287,17 @@ class Settings(BaseSettings):
     def secrets(self) -> list[str]:
         """Values that must never reach a log line."""
         out = []
+        if self.redis_url is not None:
+            redis_password = urlsplit(self.redis_url.get_secret_value()).password
+            if redis_password:
+                out.append(redis_password)
         if self.telegram_bot_token is not None:
             out.append(self.telegram_bot_token.get_secret_value())
         password = urlsplit(self.database_url_value).password
         if password:
             out.append(password)
+        if self.webhook_secret is not None:
+            out.append(self.webhook_secret.get_secret_value())
         return out
 
 

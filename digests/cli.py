@@ -1,22 +1,27 @@
-"""The content command line: ``python -m digests extract | ingest | render | schema``."""
+"""The content command line: ``python -m digests extract | ingest | render | sources | schema``."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from config import ConfigError, Settings, load_settings
 from digests.errors import SourceError
-from digests.ingest import ingest_paths, structure
-from digests.models import Article
-from digests.sources import load_file
+
+if TYPE_CHECKING:
+    from config import Settings
+    from digests.models import Article
+
+# Imports are made inside each command: `extract` must start fast (it runs once per article
+# in the scorer), and settings, the store and the scheduler are not needed for it.
 
 
 def _settings() -> Settings:
+    from config import ConfigError, load_settings
+
     try:
         return load_settings()
     except ConfigError as exc:
@@ -33,6 +38,9 @@ def main() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the structured article as JSON.")
 def extract(path: Path, as_json: bool) -> None:
     """Extract the structure of the article in PATH and print it."""
+    from digests.ingest import structure
+    from digests.sources import load_file
+
     try:
         loaded = load_file(path)
     except SourceError as exc:
@@ -81,6 +89,9 @@ def describe(article: Article) -> str:
                 type=click.Path(exists=True, path_type=Path))
 def ingest(paths: tuple[Path, ...]) -> None:
     """Store the articles in PATHS (files or folders); re-ingesting changes nothing."""
+    import asyncio
+
+    from digests.ingest import ingest_paths
     from digests.store import Store
 
     settings = _settings()
@@ -103,6 +114,8 @@ def ingest(paths: tuple[Path, ...]) -> None:
 @click.option("--brief", is_flag=True, help="Headlines and one line each.")
 def render(name: str | None, brief: bool) -> None:
     """Print the digest that would go out now, as Telegram HTML messages."""
+    import asyncio
+
     from digests.editions import compose
     from digests.render import Renderer
     from digests.store import Store
@@ -134,6 +147,27 @@ def render(name: str | None, brief: bool) -> None:
 
 
 @main.command()
+@click.option("--poll", is_flag=True, help="Poll every source once now, then list them.")
+def sources(poll: bool) -> None:
+    """List the sources (SOURCES, SOURCES_FILE) with last poll, status and article counts."""
+    import asyncio
+
+    from digests.sources.config import SourceConfigError
+    from digests.sources.listing import sources_report
+
+    settings = _settings()
+    try:
+        listing, outcomes = asyncio.run(sources_report(settings, poll=poll))
+    except SourceConfigError as exc:
+        raise click.ClickException(f"configuration error: {exc}") from None
+    for outcome in outcomes:
+        click.echo(f"polled {outcome}", err=True)
+    click.echo(listing)
+
+
+@main.command()
 def schema() -> None:
     """Print the JSON Schema of a structured article."""
+    from digests.models import Article
+
     click.echo(json.dumps(Article.model_json_schema(), indent=2))

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from config import Edition
+from digests.models import Article
 from digests.render import Renderer
 from digests.store import DigestRecord, Store
 
@@ -33,13 +35,24 @@ async def compose(
     *,
     now: dt.datetime | None = None,
     length: str = "full",
+    articles: Sequence[Article] | None = None,
 ) -> ComposedDigest:
-    """Render ``edition`` from the newest articles in the store."""
-    articles = await store.recent_articles(edition.articles)
+    """Render ``edition`` from the newest articles in the store, or from ``articles``.
+
+    ``articles`` are the ones a subscriber's filters kept, newest first, already cut to the
+    edition's count.
+    """
+    # One story reported by several outlets (or updated) is one item, with "also reported by".
+    if articles is None:
+        stories = await store.recent_stories(edition.articles)
+    else:
+        stories = await store.stories_for(articles)
+    articles = [story.article for story in stories]
     parts = renderer.render_messages(
         edition.template,
         edition=edition.name,
         articles=articles,
+        also_reported_by={s.article.id: s.also_reported_by for s in stories},
         generated_at=now or dt.datetime.now(dt.UTC),
         length=length,
     )
@@ -47,22 +60,25 @@ async def compose(
 
 
 async def publish(
-    store: Store, renderer: Renderer, edition: Edition, scheduled_for: dt.datetime
+    store: Store,
+    renderer: Renderer,
+    edition: Edition,
+    scheduled_for: dt.datetime,
+    *,
+    chat_ids: Sequence[int] | None = None,
+    default_timezone: str = "UTC",
 ) -> DigestRecord | None:
-    """Record one run of ``edition`` and queue it for every active subscriber.
+    """Record one run of ``edition`` and queue it for ``chat_ids`` (default: every active
+    subscriber), each getting the articles their topics and words keep, at their length.
 
-    Returns ``None`` when this run was already recorded (the store's unique key on edition and
-    scheduled time), so a run fired twice, or caught up after a restart, is delivered once.
+    Returns the digest most chats received, or ``None`` when nobody was queued: the run was
+    served before (a run fired twice, or caught up after a restart, is delivered once), or
+    nothing matched. See :func:`digests.runs.serve_run` for the whole outcome.
     """
-    digest = await compose(store, renderer, edition, now=scheduled_for)
-    if digest.empty:
-        log.info("edition %s at %s: no articles yet, nothing queued", edition.name, scheduled_for)
-        return None
-    record = await store.record_digest(
-        edition.name, scheduled_for, digest.parts, digest.article_ids, None
+    from digests.runs import serve_run  # runs builds on compose(); imported late, no cycle
+
+    outcome = await serve_run(
+        store, renderer, edition, scheduled_for, chat_ids, personal=False,
+        default_timezone=default_timezone,
     )
-    if record is None:
-        log.info("edition %s at %s was already published", edition.name, scheduled_for)
-    else:
-        log.info("edition %s at %s queued as digest %s", edition.name, scheduled_for, record.id)
-    return record
+    return outcome.main

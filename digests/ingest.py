@@ -6,12 +6,15 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from digests.errors import SourceError
 from digests.extract import extract_article
 from digests.models import Article
 from digests.sources import LoadedArticle, iter_article_files, load_file
-from digests.store import Store
+
+if TYPE_CHECKING:
+    from digests.store import Store
 
 log = logging.getLogger(__name__)
 SAMPLES_DIR = Path(__file__).with_name("samples")

@@ -29,7 +29,9 @@ class Quote(_Model):
 
     text: str = Field(description="The quoted words, without the quotation marks.")
     speaker: str | None = Field(default=None, description="Who said it, as fully named.")
-    speaker_role: str | None = Field(default=None, description="Their role, e.g. 'Ukrainian negotiator'.")
+    speaker_role: str | None = Field(
+        default=None, description="Their role, e.g. 'Ukrainian negotiator'."
+    )
     kind: QuoteKind = QuoteKind.DIRECT
     paragraph: int | None = Field(default=None, description="Index of the paragraph, from 0.")
     offset: int | None = Field(default=None, description="Character offset in the body.")
@@ -50,7 +52,7 @@ class DateRef(_Model):
 
     text: str = Field(description="The date as written, e.g. 'May 16'.")
     date: dt.date | None = Field(default=None, description="The resolved calendar date.")
-    granularity: str = Field(default="day", description="'day', 'month' or 'year'.")
+    granularity: str = Field(default="day", description="'day', 'week', 'month' or 'year'.")
 
 
 class Article(_Model):
@@ -68,7 +70,19 @@ class Article(_Model):
     quotes: list[Quote] = Field(default_factory=list)
     figures: list[Figure] = Field(default_factory=list)
     dates: list[DateRef] = Field(default_factory=list)
-    topics: list[str] = Field(default_factory=list)
+    topics: list[str] = Field(
+        default_factory=list,
+        description="Lower-case subject labels ('politics', 'sport'), then the names it is about.",
+    )
+    people: list[str] = Field(
+        default_factory=list, description="People named, most mentioned first."
+    )
+    places: list[str] = Field(
+        default_factory=list, description="Places named, most mentioned first."
+    )
+    organisations: list[str] = Field(
+        default_factory=list, description="Organisations named, most mentioned first."
+    )
 
     @property
     def paragraphs(self) -> list[str]:

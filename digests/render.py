@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import functools
 import html as html_lib
 import re
 import unicodedata
@@ -28,6 +29,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from babel import dates as babel_dates
 from jinja2 import (
     ChoiceLoader,
     Environment,
@@ -37,6 +39,7 @@ from jinja2 import (
 )
 from jinja2.runtime import Macro
 
+from digests.i18n import DEFAULT_LANGUAGE, Translatable, normalize_language, translations
 from digests.models import Article, Quote, QuoteKind
 
 __all__ = [
@@ -65,7 +68,9 @@ class Renderer:
     template of the same name, and may also add new templates (e.g. another edition layout).
     """
 
-    def __init__(self, template_dir: Path | None = None) -> None:
+    def __init__(
+        self, template_dir: Path | None = None, *, language: str = DEFAULT_LANGUAGE
+    ) -> None:
         loaders = []
         if template_dir is not None:
             template_dir = Path(template_dir)
@@ -74,6 +79,8 @@ class Renderer:
             loaders.append(FileSystemLoader(template_dir))
         loaders.append(FileSystemLoader(PACKAGE_TEMPLATES))
         self.template_dir = template_dir
+        #: The language of the bot's own words in what this renderer produces.
+        self.language = normalize_language(language) or DEFAULT_LANGUAGE
         self.env = Environment(
             loader=ChoiceLoader(loaders),
             # True rather than select_autoescape(): an operator's "digest.txt" is escaped too.
@@ -82,8 +89,33 @@ class Renderer:
             lstrip_blocks=True,
             undefined=StrictUndefined,
             keep_trailing_newline=False,
+            extensions=["jinja2.ext.i18n"],
+            # Text built in Python with T_() is shown in this renderer's language.
+            finalize=functools.partial(_finalize, self.language),
+        )
+        # {% trans %} blocks may be wrapped over lines in templates; the msgid is one line.
+        self.env.policies["ext.i18n.trimmed"] = True
+        # newstyle: %(name)s placeholders are escaped, the translated text is trusted markup.
+        self.env.install_gettext_translations(  # type: ignore[attr-defined]
+            translations(self.language), newstyle=True
         )
         self.env.filters.update(FILTERS)
+        self.env.filters.update(_language_filters(self.language))
+        self.env.globals["ui_language"] = self.language
+        self._localized: dict[str, Renderer] = {self.language: self}
+
+    def localized(self, language: str | None) -> Renderer:
+        """This renderer speaking ``language`` (English when the bot has no such catalog).
+
+        Renderers for each language are made once and kept; they share the template folders.
+        """
+        wanted = normalize_language(language) or DEFAULT_LANGUAGE
+        renderer = self._localized.get(wanted)
+        if renderer is None:
+            renderer = Renderer(self.template_dir, language=wanted)
+            renderer._localized = self._localized
+            self._localized[wanted] = renderer
+        return renderer
 
     def render(self, template: str, **context: Any) -> str:
         """Render ``template`` into one Telegram-HTML string, however long.
@@ -359,6 +391,49 @@ FILTERS: dict[str, Any] = {
     "edition_title": edition_title,
     "group_quotes": group_quotes,
 }
+
+
+def _finalize(language: str, value: Any) -> Any:
+    return value.translate(language) if isinstance(value, Translatable) else value
+
+
+def _language_filters(language: str) -> dict[str, Any]:
+    """Filters whose output depends on the language: dates, edition titles, catalog lookups.
+
+    ``translate`` looks a text up in the catalog (``{{ description|translate }}``) and, unlike
+    ``_()``, returns plain text that is escaped like any other value.
+    """
+    gettext = translations(language).gettext
+    common: dict[str, Any] = {"translate": gettext}
+    if language == DEFAULT_LANGUAGE:
+        return common
+
+    def localized_date(value: dt.date | dt.datetime | None, fmt: str | None = None) -> str:
+        if value is None or fmt:
+            return format_date(value, fmt)
+        return babel_dates.format_date(value, "d MMM y", locale=language)
+
+    def localized_datetime(value: dt.datetime | None, fmt: str | None = None) -> str:
+        if value is None or fmt:
+            return format_datetime(value, fmt)
+        day = babel_dates.format_date(value, "d MMM y", locale=language)
+        return f"{day}, {value:%H:%M} {value.tzname() or 'UTC'}"
+
+    def localized_byline(article: Article, with_year: bool = True) -> str:
+        source = article.source or host(article.url)
+        when = ""
+        if article.published_at is not None:
+            pattern = "d MMM y" if with_year else "d MMM"
+            when = babel_dates.format_date(article.published_at, pattern, locale=language)
+        return " · ".join(part for part in (source, when) if part)
+
+    return {
+        **common,
+        "date": localized_date,
+        "datetime": localized_datetime,
+        "byline": localized_byline,
+        "edition_title": lambda name: gettext(edition_title(name)),
+    }
 
 
 # --------------------------------------------------------------------------------------------

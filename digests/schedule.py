@@ -3,6 +3,15 @@
 The database is the truth: every run is recorded under its edition and scheduled time, so on
 start the worker rebuilds its jobs from the settings, catches up the one most recent run it
 missed while it was down, and never queues a run twice.
+
+Two kinds of jobs run:
+
+* one cron job per edition, serving the chats on the editions' own schedule;
+* one job every minute, serving chats that chose their own times. It asks the store which
+  (time zone, local minute) slots exist, works out in Python which of them fell due since the
+  last tick (:func:`digests.preferences.due_instants`, exact across daylight-saving changes),
+  and serves the chats in those slots. Its cost depends on the number of distinct slots, not
+  of subscribers, and a cursor in the store lets a restart catch up what it missed, once.
 """
 
 from __future__ import annotations
@@ -18,13 +27,20 @@ from apscheduler.triggers.cron import CronTrigger
 from config import Edition
 from config.cron import cron_trigger
 from digests.editions import publish
+from digests.preferences import Slot, latest_due
 from digests.render import Renderer
+from digests.runs import RunOutcome, serve_run
 from digests.store import DigestRecord, Store
 
 log = logging.getLogger(__name__)
 OnPublished = Callable[[DigestRecord], Awaitable[None] | None]
 # How late a run may still start; later than this it is left to the start-up catch-up.
 MISFIRE_GRACE = dt.timedelta(hours=1)
+#: A worker down longer than this does not send personal digests older than this on return.
+PERSONAL_CATCH_UP = dt.timedelta(hours=24)
+#: The run ledger only needs to outlive every catch-up window.
+LEDGER_RETENTION = dt.timedelta(days=8)
+PERSONAL_CURSOR = "personal"
 
 
 def edition_trigger(edition: Edition, default_timezone: str) -> CronTrigger:
@@ -76,20 +92,32 @@ class EditionScheduler:
         self.editions = {e.name: e for e in editions}
         self.timezone = timezone
         self.on_published = on_published
-        self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
+        #: Where "now" comes from; tests replace it to run the schedule on a controlled clock.
+        self.clock: Callable[[], dt.datetime] = clock or (lambda: dt.datetime.now(dt.UTC))
         self.scheduler = AsyncIOScheduler(timezone=ZoneInfo(timezone))
         self.triggers = {e.name: edition_trigger(e, timezone) for e in editions}
+        #: The personal-times job fires at second 0 of every minute.
+        self.tick_trigger = CronTrigger(second=0, timezone=dt.UTC)
+
+    def _clock(self) -> dt.datetime:
+        return self.clock()
 
     async def start(self) -> None:
-        """Catch up missed runs, then schedule every edition."""
+        """Catch up missed runs, then schedule every edition and the personal-times tick."""
         for name in self.editions:
             await self.catch_up(name)
+        await self.tick()
         for name, trigger in self.triggers.items():
             self.scheduler.add_job(
                 self.run, trigger, args=[name], id=f"edition:{name}", name=f"edition {name}",
                 coalesce=True, max_instances=1,
                 misfire_grace_time=int(MISFIRE_GRACE.total_seconds()), replace_existing=True,
             )
+        self.scheduler.add_job(
+            self.tick, self.tick_trigger, id="personal", name="personal times",
+            coalesce=True, max_instances=1,
+            misfire_grace_time=int(MISFIRE_GRACE.total_seconds()), replace_existing=True,
+        )
         self.scheduler.start()
         for job in self.scheduler.get_jobs():
             log.info("scheduled %s, next run %s", job.name, job.next_run_time)
@@ -104,7 +132,8 @@ class EditionScheduler:
         A bot that has never published anything has missed nothing: its first edition is the
         next scheduled one.
         """
-        last = await self.store.last_scheduled_for(name)
+        known = [await self.store.last_scheduled_for(name), await self.store.last_run(name)]
+        last = max((t for t in known if t is not None), default=None)
         if last is None:
             return None
         missed = fire_times_between(self.triggers[name], last, self._clock())
@@ -112,18 +141,29 @@ class EditionScheduler:
             return None
         log.info("edition %s missed %d run(s) while down; catching up the latest",
                  name, len(missed))
-        return await self.publish(name, missed[-1])
+        return await self.publish(name, missed[-1], scheduled=True)
 
     async def run(self, name: str) -> DigestRecord | None:
         """The job body: publish the run that is due now."""
         now = self._clock()
         scheduled_for = latest_fire_time(self.triggers[name], now) or now
-        return await self.publish(name, scheduled_for)
+        return await self.publish(name, scheduled_for, scheduled=True)
 
-    async def publish(self, name: str, scheduled_for: dt.datetime) -> DigestRecord | None:
+    async def publish(
+        self, name: str, scheduled_for: dt.datetime, *, scheduled: bool = False
+    ) -> DigestRecord | None:
+        """Serve one run of edition ``name``; the digest most chats got, or ``None``.
+
+        A ``scheduled`` run goes to the chats on the editions' own schedule; otherwise (an
+        admin's "publish now") to every active subscriber following the edition.
+        """
         scheduled_for = scheduled_for.astimezone(dt.UTC)
         try:
-            record = await publish(self.store, self.renderer, self.editions[name], scheduled_for)
+            chat_ids = await self.store.edition_chats() if scheduled else None
+            record = await publish(
+                self.store, self.renderer, self.editions[name], scheduled_for,
+                chat_ids=chat_ids, default_timezone=self.timezone,
+            )
         except Exception:
             # One failed run must not take the scheduler down; the next run tries again.
             log.exception("edition %s at %s failed", name, scheduled_for)
@@ -133,6 +173,51 @@ class EditionScheduler:
             if result is not None:
                 await result
         return record
+
+    async def tick(self) -> list[RunOutcome]:
+        """The personal-times job: serve every slot that fell due since the last tick.
+
+        The window runs from the stored cursor (at most :data:`PERSONAL_CATCH_UP` back; a
+        fresh database starts at this minute) to the current minute; each slot is served at
+        its latest due instant in it, so a restart catches up once and a repeat does nothing.
+        """
+        until = self._clock().astimezone(dt.UTC).replace(second=0, microsecond=0)
+        cursor = await self.store.get_cursor(PERSONAL_CURSOR)
+        after = until - dt.timedelta(minutes=1) if cursor is None else max(
+            cursor, until - PERSONAL_CATCH_UP)
+        if after >= until:
+            return []
+        outcomes: list[RunOutcome] = []
+        try:
+            due: dict[dt.datetime, list[Slot]] = {}
+            for slot in await self.store.delivery_slots():
+                instant = latest_due(slot, after, until)
+                if instant is not None:
+                    due.setdefault(instant, []).append(slot)
+            for instant in sorted(due):
+                chats = await self.store.chats_in_slots(due[instant])
+                for edition in self.editions.values():
+                    outcomes.append(await serve_run(
+                        self.store, self.renderer, edition, instant, chats, personal=True,
+                        default_timezone=self.timezone,
+                    ))
+            await self.store.advance_cursor(PERSONAL_CURSOR, until)
+            if until.minute == 0:
+                await self.store.prune_runs(until - LEDGER_RETENTION)
+        except Exception:
+            # The cursor stays put: the next tick retries the window, the ledger dedups.
+            log.exception("personal run up to %s failed", until)
+            return outcomes
+        for outcome in outcomes:
+            for record in outcome.digests:
+                await self._published(record)
+        return outcomes
+
+    async def _published(self, record: DigestRecord) -> None:
+        if self.on_published is not None:
+            result = self.on_published(record)
+            if result is not None:
+                await result
 
     def next_runs(self) -> dict[str, dt.datetime | None]:
         """When each edition runs next, for /settings and the start greeting."""

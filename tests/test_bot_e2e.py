@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from bot_api_spec import assert_conforms
+from conftest import database_url_for_run
 
 from bot.app import build_application, running
 from bot.local.server import BotAPIServer
@@ -30,7 +31,7 @@ needs_seed = pytest.mark.skipif(not SEED_DIR.is_dir(), reason="../shared/corpus/
 def make_settings(tmp_path: Path, editions: list[Edition] | None = None) -> Settings:
     return load_settings(
         _env_file=None,
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}",
+        database_url=database_url_for_run(tmp_path),
         admin_ids=[ADMIN],
         editions=editions or [Edition(name="morning", cron="0 8 * * *")],
     )

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import database_url_for_run
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT.parent / "shared" / "corpus" / "seed" / "istanbul-talks.txt"
@@ -58,7 +59,7 @@ def test_schema_describes_articles(tmp_path: Path) -> None:
 
 
 def test_ingest_is_idempotent_and_render_prints_the_digest(tmp_path: Path) -> None:
-    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite3'}"}
+    env = {"DATABASE_URL": database_url_for_run(tmp_path)}
     first = run("ingest", str(SAMPLES), cwd=tmp_path, env=env)
     assert first.returncode == 0, first.stderr
     assert first.stdout.strip() == "3 added, 0 updated, 0 unchanged"
@@ -82,6 +83,6 @@ def test_ingest_is_idempotent_and_render_prints_the_digest(tmp_path: Path) -> No
 
 
 def test_render_with_empty_store_says_what_to_do(tmp_path: Path) -> None:
-    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'empty.sqlite3'}"}
+    env = {"DATABASE_URL": database_url_for_run(tmp_path)}
     result = run("render", cwd=tmp_path, env=env)
     assert result.returncode == 1 and "ingest" in result.stderr

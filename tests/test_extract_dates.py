@@ -47,3 +47,20 @@ def test_relative_dates_without_publication_are_kept_as_written() -> None:
 
 def test_may_the_verb_is_not_a_date() -> None:
     assert _dates("Prices May rise, the bank may say.") == {}
+
+
+def test_capitalised_today_mid_sentence_is_a_name() -> None:
+    text = "She told BBC Radio 4's Today programme she was happy. Today it rained."
+    dates = _dates(text, PUBLISHED)
+    assert list(dates) == ["Today"]
+    assert dates["Today"].date == dt.date(2025, 3, 12)
+
+
+def test_decades_are_not_years() -> None:
+    assert _dates("Rates were higher in the 1990s and in 2001.").keys() == {"2001"}
+
+
+def test_iso_dates() -> None:
+    dates = _dates("The ruling of 2024-11-05 stands; 2024-13-40 is no date.")
+    assert dates["2024-11-05"].date == dt.date(2024, 11, 5)
+    assert "2024-13-40" not in dates

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from digests.extract.summary import key_points, summarize
+from digests.extract.summary import key_points, summarize, without_dateline
 from digests.extract.text import split_body
 
 TITLE = "Storm floods coastal towns"
-BODY = """A storm flooded three coastal towns on Sunday, forcing hundreds of families from their homes.
+BODY = """A storm flooded three coastal towns on Sunday, forcing hundreds of families out.
 
 Rescue teams worked through the night as the floods rose in the coastal towns of the east.
 The weather was mild earlier in the month.
@@ -46,3 +46,22 @@ def test_key_points_add_to_the_summary_without_repeating_it() -> None:
 def test_empty_body() -> None:
     assert summarize(TITLE, []) == []
     assert key_points(TITLE, [], []) == []
+
+
+def test_wire_dateline_is_not_part_of_the_summary() -> None:
+    body = (
+        "LONDON (Reuters) — The central bank raised its main rate to 5% on Thursday.\n"
+        "The bank said prices were still rising faster than wages across the country.\n"
+        "Markets had expected the central bank rate move after weeks of strong data."
+    )
+    chosen = summarize("Bank raises rate", split_body(body)[1])
+    assert without_dateline(chosen[0].text).startswith("The central bank raised")
+    assert without_dateline("Prices rose.") == "Prices rose."
+
+
+def test_key_points_prefer_sentences_that_stand_alone() -> None:
+    body = BODY + '"We lost everything in one night and nobody came to help us at all."\n'
+    sents = split_body(body)[1]
+    points = key_points(TITLE, sents, summarize(TITLE, sents))
+    assert "Local football matches were postponed." not in points
+    assert not [p for p in points if p.startswith('"')]

@@ -17,6 +17,7 @@ import pytest
 from jinja2 import UndefinedError
 
 from digests.models import Article, Figure, Quote, QuoteKind
+from digests.preferences import Preferences
 from digests.render import (
     MAX_MESSAGE_LENGTH,
     Renderer,
@@ -25,6 +26,7 @@ from digests.render import (
     telegram_length,
     to_plain_text,
 )
+from digests.store import Subscriber
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 NOW = dt.datetime(2026, 11, 26, 8, 0, tzinfo=dt.UTC)
@@ -220,14 +222,33 @@ def all_contexts() -> dict[str, dict]:
         "start.html": dict(
             first_name="Olena", editions=[("morning", "every day at 08:00 UTC")], already=False
         ),
-        "settings.html": dict(
-            subscribed=True, timezone="Europe/Kyiv", language="uk",
-            editions=[("morning", "every day at 08:00 (Europe/Kyiv)")],
-        ),
         "stats.html": dict(
             subscribers={"active": 3, "inactive": 1}, articles=12,
             deliveries={"sent": 40, "failed": 1},
         ),
+        "subscribers.html": dict(
+            counts={"active": 2, "inactive": 1, "total": 3}, by_type={"private": 1, "channel": 1},
+            page=[
+                Subscriber(chat_id=-1001, chat_type="channel", title="News <room>", language=None,
+                           timezone="UTC", active=True, subscribed_at=NOW, unsubscribed_at=None),
+                Subscriber(chat_id=7, chat_type="private", title=None, language="uk",
+                           timezone=None, active=True, subscribed_at=NOW, unsubscribed_at=None),
+            ],
+            first=1, total=2,
+        ),
+        # Subscriber preferences (bot/handlers/settings.py, topics.py, quotes.py).
+        "settings_menu.html": dict(
+            screen="zone_results", prefs=Preferences(chat_id=1, times=(480, 1080),
+                                                     frequency="twice", quiet=(1320, 420)),
+            subscribed=True, editions=[("morning", "every day at 08:00 (UTC)")],
+            local_times=["08:00", "18:00"], offset="UTC+00:00", language_name="English",
+            quiet_text="22:00–07:00", which=0, hour=8, query="<Atlantis>", zones=[],
+            problem="stale",
+        ),
+        "topics.html": dict(topics=["Riverton", "<b>"], followed=["Energy"], muted=["Sport"],
+                            words=["Zelenskyy"]),
+        "search.html": dict(query="ceasefire <talks>", articles=articles, total=5),
+        "quote_of_the_day.html": dict(article=istanbul(), quote=istanbul().quotes[0]),
     }
 
 
@@ -278,7 +299,7 @@ def test_operator_templates_are_autoescaped_whatever_their_extension(tmp_path: P
 
 
 def test_every_package_template_is_exercised_and_compiles(renderer: Renderer) -> None:
-    helpers = {"_macros.html", "messages.html"}
+    helpers = {"_macros.html", "messages.html", "buttons.html"}
     assert set(renderer.check_templates()) == set(all_contexts()) | helpers
 
 

@@ -82,9 +82,13 @@ def test_bad_files_name_the_file_and_problem(
 
 def test_binary_and_huge_files_are_refused(tmp_path: Path) -> None:
     binary = tmp_path / "x.txt"
-    binary.write_bytes(b"\xff\xfe\x00bad")
-    with pytest.raises(SourceError, match="not UTF-8"):
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    with pytest.raises(SourceError, match="binary file"):
         load_file(binary)
+    latin1 = tmp_path / "latin.txt"
+    latin1.write_bytes("Café société\n\nDéjà vu.".encode("latin-1"))
+    with pytest.raises(SourceError, match="not UTF-8"):
+        load_file(latin1)
     huge = tmp_path / "huge.txt"
     huge.write_text("T\n" + "x" * (6 * 1024 * 1024))
     with pytest.raises(SourceError, match="over the"):
@@ -97,3 +101,17 @@ def test_folders_are_walked_in_order_skipping_other_files(tmp_path: Path) -> Non
         (tmp_path / name).write_text("x")
     names = [p.relative_to(tmp_path).as_posix() for p in iter_article_files([tmp_path])]
     assert names == ["1.json", "b/2.txt", "b/3.md"]
+
+
+def test_structured_article_round_trips_through_json() -> None:
+    from digests.models import Article, DateRef, Figure, Quote
+
+    article = Article(
+        id="x", title="T", body="B", published_at="2026-11-20T09:00:00Z", summary="S.",
+        quotes=[Quote(text="Q", speaker="A B", speaker_role="mayor", kind="partial")],
+        figures=[Figure(text="USD 2 billion", number=2e9, unit="USD", counts="damage")],
+        dates=[DateRef(text="May 16", date="2025-05-16")],
+    )
+    again = Article.model_validate_json(article.model_dump_json())
+    assert again == article
+    assert again.content_hash() == article.content_hash()

@@ -1,16 +1,32 @@
-"""Admin commands: /stats and /publish. Only ``ADMIN_IDS`` may run them."""
+"""Admin commands: /stats, /publish, /broadcast and /subscribers. Only ``ADMIN_IDS`` may run them.
+
+Buttons under admin messages (broadcast confirmation, subscriber pages) check the presser too:
+a message forwarded to, or seen by, someone else does not lend them the admin's rights.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
+import html
+import logging
+import secrets
+import unicodedata
 from collections.abc import Awaitable, Callable
 
-from telegram import Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot.handlers.common import clean_arg, say, tell
 from bot.services import get_services
+from bot.throttle import pace_reply
+from digests.render import split_html
+from digests.store.roster import chat_type_counts, count_subscribers, newest_subscribers
+
+log = logging.getLogger(__name__)
 
 Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
 
@@ -37,7 +53,8 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         update, context, "stats.html",
         subscribers=await store.subscriber_counts(),
         articles=await store.count_articles(),
-        deliveries=await store.delivery_counts(),
+        deliveries=await store.delivery_summary(),
+        sources=await store.source_states(),
     )
 
 
@@ -60,3 +77,157 @@ async def publish(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     queued = len(await services.store.deliveries_for_digest(record.id))
     await tell(update, context, "published", edition=name, queued=queued)
+
+
+# -- /broadcast --------------------------------------------------------------------------
+
+BROADCAST_EDITION = "broadcast"
+_BROADCASTS_KEY = "pending_broadcasts"
+BROADCAST_PATTERN = r"^bcast:(send|cancel):[A-Za-z0-9_-]{1,32}$"
+
+
+def broadcast_text(message_text: str) -> str:
+    """What follows the command, line breaks kept; control and format characters dropped."""
+    parts = message_text.split(maxsplit=1)
+    body = parts[1] if len(parts) == 2 else ""
+    kept = "".join(
+        ch for ch in body if ch in "\n\t" or unicodedata.category(ch)[0] != "C"
+    )
+    return "\n".join(line.rstrip() for line in kept.strip().splitlines())
+
+
+@admin_only
+async def broadcast(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Show the message with Send/Cancel buttons; nothing is queued until Send is pressed."""
+    services = get_services(context)
+    message = update.effective_message
+    text = broadcast_text(message.text or "") if message else ""
+    if not text:
+        await tell(update, context, "usage", usage="/broadcast TEXT")
+        return
+    count = (await services.store.subscriber_counts())["active"]
+    token = secrets.token_urlsafe(9)
+    user = update.effective_user
+    context.bot_data.setdefault(_BROADCASTS_KEY, {})[token] = (text, user.id if user else None)
+    renderer = services.renderer
+    parts = split_html(renderer.render_message("broadcast_confirm", text=text, count=count))
+    keyboard = InlineKeyboardMarkup([[
+        InlineKeyboardButton(
+            renderer.render_message("broadcast_send_button", count=count),
+            callback_data=f"bcast:send:{token}",
+        ),
+        InlineKeyboardButton(
+            renderer.render_message("cancel_button"), callback_data=f"bcast:cancel:{token}"
+        ),
+    ]])
+    await send_parts(update, parts, keyboard)
+
+
+async def broadcast_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Send or Cancel pressed under a broadcast preview. Only an admin's press counts."""
+    query = update.callback_query
+    if query is None or query.data is None:
+        return
+    services = get_services(context)
+    renderer = services.renderer
+    if not services.is_admin(query.from_user.id):
+        await query.answer(renderer.render_message("admins_only"), show_alert=True)
+        return
+    _, action, token = query.data.split(":", 2)
+    pending = context.bot_data.setdefault(_BROADCASTS_KEY, {}).pop(token, None)
+    if pending is None:
+        await query.answer(renderer.render_message("broadcast_expired"), show_alert=True)
+        return
+    await query.answer()
+    if action == "cancel":
+        await query.edit_message_text(renderer.render_message("broadcast_cancelled"))
+        return
+    text, _author = pending
+    record = await services.store.record_digest(
+        edition=BROADCAST_EDITION,
+        scheduled_for=dt.datetime.now(dt.UTC),
+        parts=split_html(html.escape(text, quote=False)),
+        article_ids=[],
+        chat_ids=None,
+    )
+    queued = record.queued if record is not None and record.queued is not None else 0
+    log.info("admin %s queued a broadcast for %d chats", query.from_user.id, queued)
+    if services.sender is not None:
+        services.sender.wake()
+    await query.edit_message_text(
+        renderer.render_message("broadcast_queued", count=queued), parse_mode=ParseMode.HTML
+    )
+
+
+# -- /subscribers ------------------------------------------------------------------------
+
+SUBSCRIBERS_PAGE = 10
+SUBSCRIBERS_PATTERN = r"^subs:\d{1,9}$"
+
+
+async def _subscribers_page(
+    context: ContextTypes.DEFAULT_TYPE, offset: int
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    services = get_services(context)
+    store = services.store
+    total = await count_subscribers(store)
+    offset = max(0, min(offset, max(total - 1, 0)))
+    offset -= offset % SUBSCRIBERS_PAGE
+    page = await newest_subscribers(store, offset=offset, limit=SUBSCRIBERS_PAGE)
+    text = services.renderer.render(
+        "subscribers.html",
+        counts=await store.subscriber_counts(), by_type=await chat_type_counts(store),
+        page=page, first=offset + 1, total=total,
+    )
+    buttons = []
+    if offset > 0:
+        buttons.append(InlineKeyboardButton(
+            services.renderer.render_message("previous_button"),
+            callback_data=f"subs:{offset - SUBSCRIBERS_PAGE}",
+        ))
+    if offset + SUBSCRIBERS_PAGE < total:
+        buttons.append(InlineKeyboardButton(
+            services.renderer.render_message("next_button"),
+            callback_data=f"subs:{offset + SUBSCRIBERS_PAGE}",
+        ))
+    return text, InlineKeyboardMarkup([buttons]) if buttons else None
+
+
+@admin_only
+async def subscribers(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Counts by state and chat type, and the newest subscribers, ten a page."""
+    text, keyboard = await _subscribers_page(context, 0)
+    await send_parts(update, split_html(text), keyboard)
+
+
+async def subscribers_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Older/Newer pressed: the same message shows another page."""
+    query = update.callback_query
+    if query is None or query.data is None:
+        return
+    services = get_services(context)
+    if not services.is_admin(query.from_user.id):
+        await query.answer(services.renderer.render_message("admins_only"), show_alert=True)
+        return
+    await query.answer()
+    text, keyboard = await _subscribers_page(context, int(query.data.split(":", 1)[1]))
+    with contextlib.suppress(BadRequest):  # "message is not modified": a double tap
+        await query.edit_message_text(
+            split_html(text)[0], parse_mode=ParseMode.HTML, reply_markup=keyboard,
+            disable_web_page_preview=True,
+        )
+
+
+async def send_parts(
+    update: Update, parts: list[str], keyboard: InlineKeyboardMarkup | None
+) -> None:
+    """Reply with ``parts``, the keyboard under the last one."""
+    message = update.effective_message
+    if message is None:
+        return
+    for index, part in enumerate(parts):
+        await pace_reply()
+        await message.reply_html(
+            part, disable_web_page_preview=True, do_quote=False,
+            reply_markup=keyboard if index == len(parts) - 1 else None,
+        )

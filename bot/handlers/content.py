@@ -1,29 +1,17 @@
-"""/digest, /latest, /summary, /quotes and /figures: reading the news."""
+"""/latest, /summary and /figures: reading the news (/digest: topics.py, /quotes: quotes.py)."""
 
 from __future__ import annotations
 
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.handlers.common import RECENT, clean_arg, fold, pick_article, say, tell
-from bot.services import get_services, reply
-from digests.editions import compose
+from bot.handlers.common import RECENT, fold, pick_article, say, tell
+from bot.services import get_services
 from digests.models import Article
 
 
 async def _recent(context: ContextTypes.DEFAULT_TYPE) -> list[Article]:
     return await get_services(context).store.recent_articles(RECENT)
-
-
-async def digest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Send the digest that would go out now."""
-    services = get_services(context)
-    edition = services.settings.editions[0]
-    composed = await compose(services.store, services.renderer, edition)
-    if composed.empty:
-        await tell(update, context, "nothing_yet")
-        return
-    await reply(update, composed.parts)
 
 
 async def latest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -56,19 +44,6 @@ def speaker_matches(wanted: str, speaker: str | None) -> bool:
         return False
     names = fold(speaker).replace("-", " ").split()
     return all(word in names for word in fold(wanted).replace("-", " ").split())
-
-
-async def quotes(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Recent quotes, optionally only one speaker's."""
-    articles = await _recent(context)
-    wanted = clean_arg(" ".join(context.args)) if context.args else None
-    items = [
-        (number, article, quote)
-        for number, article in enumerate(articles, start=1)
-        for quote in article.quotes
-        if wanted is None or speaker_matches(wanted, quote.speaker)
-    ]
-    await say(update, context, "quotes.html", items=items, speaker=wanted)
 
 
 async def figures(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -1,4 +1,4 @@
-"""/help, /settings, and the answers to unknown commands and plain text."""
+"""/help, and the answers to unknown commands and plain text (/settings: settings.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from telegram.ext import ContextTypes
 from bot.commands import ADMIN_COMMANDS, EXAMPLES, USER_COMMANDS
 from bot.handlers.common import clean_arg, say, tell
 from bot.services import get_services
-from digests.schedule import describe_schedule
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -20,22 +19,6 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         update, context, "help.html",
         commands=list(USER_COMMANDS), admin_commands=list(ADMIN_COMMANDS) if admin else [],
         examples=list(EXAMPLES),
-    )
-
-
-async def settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Show this chat's subscription, time zone, language and the editions it receives."""
-    services = get_services(context)
-    chat = update.effective_chat
-    if chat is None:
-        return
-    subscriber = await services.store.get_subscriber(chat.id)
-    timezone = (subscriber.timezone if subscriber else None) or services.settings.timezone
-    editions = [(e.name, describe_schedule(e, timezone)) for e in services.settings.editions]
-    await say(
-        update, context, "settings.html",
-        subscribed=bool(subscriber and subscriber.active), timezone=timezone,
-        language=(subscriber.language if subscriber else None) or "en", editions=editions,
     )
 
 

@@ -22,8 +22,10 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await services.store.subscribe(
         chat.id,
         chat_type=chat.type,
-        language=language,
-        timezone=services.settings.timezone,
+        # Telegram's language is only the default: a language chosen in /settings stays.
+        language=language if existing is None or existing.language is None else None,
+        # A returning chat keeps the time zone it chose in /settings.
+        timezone=services.settings.timezone if existing is None else None,
         title=chat.title or chat.username,
     )
     editions = [

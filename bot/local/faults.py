@@ -5,6 +5,7 @@ every call before it is served, answering instead with Telegram's error when it 
 
     server.interceptors.append(FloodControl())
     server.interceptors.append(RandomFailures(rate=0.1, seed=7))
+    server.interceptors.append(Timeouts(rate=0.02, seconds=3.0))
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from dataclasses import dataclass, field
 from .errors import APIError
 from .world import JSON
 
-__all__ = ["Delay", "FloodControl", "RandomFailures"]
+__all__ = ["Delay", "FloodControl", "RandomFailures", "Timeouts"]
 
 SENDING_METHODS = frozenset({"sendMessage", "editMessageText", "editMessageReplyMarkup"})
 
@@ -114,3 +115,33 @@ class Delay:
         if self.times is not None:
             self.times -= 1
         await asyncio.sleep(self.seconds)
+
+
+@dataclass
+class Timeouts:
+    """Hold a fraction *rate* of calls for *seconds*, past the client's read time-out.
+
+    With ``deliver=False`` (the default) a held call is then refused with 502, so the message
+    was never sent: the client's time-out hides a plain failure, and a retry sends it once.
+    With ``deliver=True`` it is served after the hold, Telegram's ambiguous case: the message
+    arrives although the client gave up on it, and a retry sends it twice.
+    """
+
+    rate: float = 0.05
+    seconds: float = 3.0
+    deliver: bool = False
+    seed: int | None = None
+    methods: Collection[str] = SENDING_METHODS
+    held: int = 0
+    _random: random.Random = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._random = random.Random(self.seed)
+
+    async def __call__(self, method: str, params: JSON) -> None:
+        if method not in self.methods or self._random.random() >= self.rate:
+            return
+        self.held += 1
+        await asyncio.sleep(self.seconds)
+        if not self.deliver:
+            raise APIError(502, "Bad Gateway")

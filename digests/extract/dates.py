@@ -35,6 +35,8 @@ _DAY = r"(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?"
 _YEAR = r"(?:1[89]\d\d|20\d\d)"
 
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    # 2025-05-16
+    ("iso", re.compile(r"\b(?P<year>(?:19|20)\d\d)-(?P<month>0[1-9]|1[0-2])-(?P<day>[0-3]\d)\b")),
     # May 16, 2025 / May 16
     ("mdy", re.compile(rf"\b(?P<month>{_MONTH})\s+(?P<day>{_DAY})\b(?:,?\s+(?P<year>{_YEAR})\b)?")),
     # 16 May 2025 / 16 May
@@ -55,10 +57,25 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         re.IGNORECASE,
     )),
     ("year", re.compile(
-        rf"(?<![\w$£€.,])(?P<year>{_YEAR})(?![\w.,]\d)"
+        rf"(?<![\w$£€.,])(?P<year>{_YEAR})(?![\w.,]\d)(?!['’]?s\b)"
         r"(?!\s*(?:%|per cent|km|miles|people|jobs|workers|staff|troops|votes|times)\b)"
     )),
 ]
+
+
+# Whether a sentence can hold a date at all (a cheap test before the patterns above).
+# A set lookup per word is much cheaper than a regex with many branches.
+_DATE_WORDS = frozenset(
+    [*_MONTH_NAMES, *_WEEKDAYS, "yesterday", "today", "tomorrow", "week", "month", "year"]
+)
+_LETTERS = re.compile(r"[a-z]+")
+_DIGIT = re.compile(r"\d")
+
+
+def _may_date(text: str) -> bool:
+    return bool(_DIGIT.search(text)) or not _DATE_WORDS.isdisjoint(
+        _LETTERS.findall(text.lower())
+    )
 
 
 def _published_date(published: dt.datetime | None) -> dt.date | None:
@@ -126,11 +143,15 @@ def extract_dates(sents: list[Segment], published: dt.datetime | None = None) ->
     seen: set[str] = set()
     for sent in sents:
         text = sent.text
+        if not _may_date(text):
+            continue
         taken: list[tuple[int, int]] = []
         for kind, pattern in _PATTERNS:
             for m in pattern.finditer(text):
                 if any(not (m.end() <= a or m.start() >= b) for a, b in taken):
                     continue
+                if kind == "relative" and m.group(0)[0].isupper() and m.start() > 0:
+                    continue  # "Radio 4's Today programme" is a name, not a day
                 ref = _make(kind, m, pub)
                 if ref is None:
                     continue
@@ -145,6 +166,9 @@ def extract_dates(sents: list[Segment], published: dt.datetime | None = None) ->
 
 def _make(kind: str, m: re.Match[str], pub: dt.date | None) -> DateRef | None:
     groups = m.groupdict()
+    if kind == "iso":
+        date = _day_date(int(groups["year"]), int(groups["month"]), int(groups["day"]), pub)
+        return DateRef(text=m.group(0), date=date, granularity="day") if date else None
     if kind in {"mdy", "dmy"}:
         year = int(groups["year"]) if groups.get("year") else None
         date = _day_date(year, _month(groups["month"]), _day(groups["day"]), pub)

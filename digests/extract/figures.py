@@ -11,6 +11,7 @@ ages, and numbering ("Article 5", "No 10", "World War II").
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 from digests.extract.text import Segment
 from digests.models import Figure
@@ -19,7 +20,7 @@ __all__ = ["extract_figures"]
 
 _SCALES = {
     "k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "million": 1e6, "bn": 1e9, "b": 1e9,
-    "billion": 1e9, "tn": 1e12, "trillion": 1e12,
+    "billion": 1e9, "tn": 1e12, "trillion": 1e12, "lakh": 1e5, "crore": 1e7, "cr": 1e7,
 }
 _CURRENCY_SYMBOLS = {
     "$": "USD", "us$": "USD", "usd": "USD", "£": "GBP", "gbp": "GBP", "€": "EUR", "eur": "EUR",
@@ -40,9 +41,11 @@ _UNITS = {
     "hour": "hours", "minutes": "minutes", "minute": "minutes", "seconds": "seconds",
     "days": "days", "day": "days", "weeks": "weeks", "week": "weeks", "months": "months",
     "month": "months", "years": "years", "year": "years", "decades": "decades",
+    "decade": "decades",
     "acres": "acres", "hectares": "hectares", "gw": "GW", "mw": "MW", "degrees": "degrees",
     "feet": "feet", "ft": "feet", "inches": "inches", "litres": "litres", "liters": "litres",
-    "gallons": "gallons", "points": "points",
+    "gallons": "gallons", "points": "points", "secs": "seconds", "sec": "seconds",
+    "mins": "minutes", "hrs": "hours",
 }
 _WORD_NUMBERS = {
     "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
@@ -78,10 +81,15 @@ _NP_STOP = {
     "makes", "means", "died", "left", "lost", "won", "made", "took", "came", "went", "saw",
     "did", "does", "do", "get", "got", "gets", "being", "what", "whom", "whose", "again",
     "ever", "even", "instead", "today", "yesterday", "tomorrow",
+    "every", "other", "another", "stood", "gave", "found", "told", "became", "felt", "kept",
+    "held", "brought", "began", "ran", "paid", "sold", "bought", "built", "spent", "sent",
+    "met", "led", "live", "depend", "face", "need", "want", "think", "remain", "earn",
+    "receive", "attend", "die", "believe", "expect", "agree", "work", "must", "shall",
+    "here", "whether", "compared", "respectively", "apiece", "altogether",
 }
 
 _NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
-_SCALE = r"(?:bn|billion|mn|million|m|k|thousand|tn|trillion)"
+_SCALE = r"(?:bn|billion|mn|million|m|k|thousand|tn|trillion|lakh|crore|cr)"
 _SYMBOL = r"(?:US\$|A\$|C\$|HK\$|\$|£|€|¥|₹|(?:USD|GBP|EUR|JPY|CHF|CNY|RUB|UAH|Rs)\.?\s?)"
 _WORDNUM = "|".join(
     sorted((re.escape(w) for w in _WORD_NUMBERS if w not in {"a", "an", "one"}), key=len,
@@ -109,7 +117,10 @@ _WORDED = re.compile(
     rf"kilometres?|kilometers?)\b",
     re.IGNORECASE,
 )
-_WORDED_COUNT = re.compile(rf"\b(?P<num>{_WORDNUM})\s+(?=[a-z])", re.IGNORECASE)
+_WORDED_COUNT = re.compile(
+    rf"\b(?P<num>{_WORDNUM})(?:\s+(?P<scale>thousand|million|billion))?\s+(?=[A-Za-z])",
+    re.IGNORECASE,
+)
 _VAGUE_RE = re.compile(
     r"\b(?P<num>tens of thousands|hundreds of thousands|hundreds|thousands|millions|billions|"
     r"dozens)\s+of\s+",
@@ -146,10 +157,64 @@ _NOT_COUNT_AFTER = re.compile(
 
 def _value(num: str, scale: str | None = None) -> float:
     low = num.lower()
-    value = _WORD_NUMBERS[low] if low in _WORD_NUMBERS else float(num.replace(",", ""))
+    if low in _WORD_NUMBERS:
+        value = Decimal(str(_WORD_NUMBERS[low]))
+    else:
+        value = Decimal(num.replace(",", ""))
     if scale:
-        value *= _SCALES[scale.lower()]
+        # Decimal keeps "8.2bn" at 8200000000, not 8199999999.999999.
+        value *= Decimal(str(int(_SCALES[scale.lower()])))
     return float(value)
+
+
+# After a bare "100m", words that make it a distance run, swum or raced, not a million.
+_RACE_WORDS = {
+    "champion", "title", "final", "record", "gold", "silver", "bronze", "medal", "medallist",
+    "world", "sprint", "sprinter", "race", "indoor", "run", "runner", "heat", "relay",
+    "specialist", "event", "hurdles", "hurdler", "hurdlers", "victory", "win", "winner",
+    "runners", "heats", "indoors", "freestyle", "butterfly", "backstroke", "breaststroke",
+    "medley", "events", "finals", "titles", "races", "records", "medals",
+}
+
+
+def _bare_m(num: str, rest: str, sentence: str) -> str | None:
+    """Read a bare '100m': 'metres', 'million', or None when the sentence cannot tell.
+
+    '100m champion', '60m hurdles', 'cleared 4.88m' are distances; '2m people' and 'up from
+    38m' beside euros are millions.
+    """
+    nxt = re.match(r"\s*([A-Za-z-]+)", rest)
+    word = nxt.group(1).lower() if nxt else ""
+    if word in _RACE_WORDS:
+        return "metres"
+    if _MONEY_CONTEXT.search(sentence):
+        return "million"
+    counts_something = word and word not in _NP_STOP and nxt is not None and (
+        nxt.group(1)[0].islower()
+    )
+    if _RACE_CONTEXT.search(sentence) and word not in _PEOPLE_COUNTED:
+        return "metres"
+    if counts_something:
+        return "million"  # "2.5m homes"
+    return None
+
+
+# What millions usually count, even in a sentence about a race: "2.5m people watched".
+_PEOPLE_COUNTED = {
+    "people", "viewers", "users", "customers", "homes", "households", "subscribers",
+    "voters", "visitors", "passengers", "jobs", "children", "adults", "workers", "fans",
+    "residents", "tickets", "copies", "shares", "barrels", "tonnes", "pounds", "dollars",
+}
+
+
+_RACE_CONTEXT = re.compile(
+    r"\b(?:seconds|secs|race|races|sprint|sprinter|ran|run|runner|hurdles|metres|athlete|"
+    r"athletics|champion|indoor|indoors|track|medal|medals|olympic|olympics|swim|swimmer|"
+    r"freestyle|relay|final|heat|jump|jumped|vault|vaulted|cleared|leap|throw|threw|javelin|"
+    r"discus|hammer|shot|height|personal best|world best|record)\b",
+    re.IGNORECASE,
+)
+_MONEY_CONTEXT = re.compile(r"[$£€¥]|\b(?:euros?|dollars?|pounds?|yen|USD|GBP|EUR)\b")
 
 
 def _noun_phrase(text: str, limit: int = 4) -> str | None:
@@ -165,7 +230,8 @@ def _noun_phrase(text: str, limit: int = 4) -> str | None:
             break
         if low in {"and", "or"}:
             nxt = tokens[i + 1].lower() if i + 1 < len(tokens) else ""
-            if not words or not nxt[:1].isalpha() or nxt in _NP_STOP or nxt in _VAGUE or (
+            following = tokens[i + 1] if i + 1 < len(tokens) else ""
+            if not words or not following[:1].islower() or nxt in _NP_STOP or nxt in _VAGUE or (
                 nxt in _WORD_NUMBERS
             ):
                 break
@@ -173,11 +239,52 @@ def _noun_phrase(text: str, limit: int = 4) -> str | None:
             continue
         if low in _NP_STOP or low.endswith(("n't", "n’t")):
             break
+        if token[0].isupper() and low.endswith("s") and len(low) > 3 and not (
+            i + 1 < len(tokens) and tokens[i + 1][:1].isupper()
+        ):
+            # "2.2 million Ethiopians depend ...": a people's name ends the phrase.
+            words.append(token)
+            break
+        if words and low.endswith("ing") and len(low) > 5:
+            # "six young guys coming up": a participle starts what is said of them.
+            break
         if words and low.endswith("ed") and not low.endswith("eed"):
             # "500 people arrested": a past tense after the noun ends the phrase.
             break
         words.append(token)
     return " ".join(words) or None
+
+
+def _money_for(text: str, end: int) -> str | None:
+    """What a sum pays for when a noun follows it: 'a $900m loan', '£3m flood defences'."""
+    # "$900m (£479m) loan": the sum in brackets buys the same loan.
+    rest = re.sub(r"^(?:\s*\([^)]*\)|[);])", "", text[end:])
+    if not re.match(r" [a-z]", rest):
+        return None
+    phrase = _noun_phrase(rest, limit=3)
+    if phrase is None:
+        return None
+    first = phrase.split()[0].lower()
+    if (
+        first in _MONEY_NOT_NOUNS
+        or first in _CURRENCY_WORDS
+        or first.endswith(("ed", "ing"))
+        or "year" in first
+    ):
+        return None
+    return phrase
+
+
+# Words that follow a sum without being what it buys: "$5m a year", "£2bn more".
+_MONEY_NOT_NOUNS = {"a", "more", "less", "higher", "lower", "last", "this", "next", "per",
+                    "each", "annually", "apiece", "worth", "overall", "in", "plus"}
+
+
+def _is_proper_name(phrase: str) -> bool:
+    words = phrase.split()
+    return all(w[0].isupper() for w in words) and not (
+        len(words) == 1 and words[0].endswith("s")
+    )
 
 
 def _is_year(num: str, text: str, end: int) -> bool:
@@ -187,80 +294,116 @@ def _is_year(num: str, text: str, end: int) -> bool:
     return not (unit and unit.group(1) in _UNITS and unit.group(1) not in {"m"})
 
 
-def _figures_in(sentence: Segment) -> list[Figure]:
-    text = sentence.text
-    taken: list[tuple[int, int]] = []
-    found: list[tuple[int, Figure]] = []
+class _Found:
+    """The figures of one sentence so far, and the stretches of it already read."""
 
-    def free(a: int, b: int) -> bool:
-        return all(b <= x or a >= y for x, y in taken)
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._taken: list[tuple[int, int]] = []
+        self._figures: list[tuple[int, Figure]] = []
 
-    def add(a: int, b: int, figure: Figure) -> None:
-        taken.append((a, b))
-        found.append((a, figure))
+    def free(self, start: int, end: int) -> bool:
+        return all(end <= a or start >= b for a, b in self._taken)
 
+    def skip(self, start: int, end: int) -> None:
+        """Claim a stretch that is no figure, so no later reading takes its parts."""
+        self._taken.append((start, end))
+
+    def add(self, start: int, end: int, **fields: object) -> None:
+        self._taken.append((start, end))
+        self._figures.append((start, Figure(sentence=self.text, **fields)))  # type: ignore[arg-type]
+
+    def figures(self) -> list[Figure]:
+        return [f for _, f in sorted(self._figures, key=lambda item: item[0])]
+
+
+def _money(found: _Found) -> None:
+    text = found.text
     for m in _MONEY.finditer(text):
         sym = m.group("sym").strip().rstrip(".").lower()
-        add(m.start(), m.end(), Figure(
-            text=m.group(0).strip(), number=_value(m.group("num"), m.group("scale")),
-            unit=_CURRENCY_SYMBOLS.get(sym, sym.upper()), sentence=text,
-        ))
+        found.add(
+            m.start(), m.end(), text=m.group(0).strip(),
+            number=_value(m.group("num"), m.group("scale")),
+            unit=_CURRENCY_SYMBOLS.get(sym, sym.upper()), counts=_money_for(text, m.end()),
+        )
     for m in _MONEY_AFTER.finditer(text):
-        if not free(m.start(), m.end()):
+        if not found.free(m.start(), m.end()):
             continue
         cur = m.group("cur")
         number = _value(m.group("num"), m.group("scale"))
         if cur in {"p", "pence"}:
             number /= 100
-        add(m.start(), m.end(), Figure(
-            text=m.group(0), number=number,
-            unit=_CURRENCY_WORDS.get(cur.lower(), cur.upper()), sentence=text,
-        ))
+        found.add(
+            m.start(), m.end(), text=m.group(0), number=number,
+            unit=_CURRENCY_WORDS.get(cur.lower(), cur.upper()), counts=_money_for(text, m.end()),
+        )
+
+
+def _percentages(found: _Found) -> None:
+    text = found.text
     for m in _PERCENT.finditer(text):
-        if not free(m.start(), m.end()):
+        if not found.free(m.start(), m.end()):
             continue
-        counts = None
         of = re.match(r"\s+of\s+(?:the\s+|its\s+|their\s+)?(.*)", text[m.end():])
-        if of:
-            counts = _noun_phrase(of.group(1))
-        unit = "percentage points" if "point" in m.group("unit") else "%"
-        add(m.start(), m.end(), Figure(
-            text=m.group(0), number=_value(m.group("num")), unit=unit, counts=counts,
-            sentence=text,
-        ))
+        found.add(
+            m.start(), m.end(), text=m.group(0), number=_value(m.group("num")),
+            unit="percentage points" if "point" in m.group("unit") else "%",
+            counts=_noun_phrase(of.group(1)) if of else None,
+        )
+
+
+def _vague_counts(found: _Found) -> None:
+    """'thousands of casualties': no number to give, but a reader wants the scale."""
+    text = found.text
     for m in _VAGUE_RE.finditer(text):
         counts = _noun_phrase(text[m.end():])
-        if counts and free(m.start(), m.end()):
-            add(m.start(), m.end() + len(counts), Figure(
-                text=m.group("num"), number=None, counts=counts, sentence=text,
-            ))
+        if counts and found.free(m.start(), m.end()):
+            found.add(m.start(), m.end() + len(counts), text=m.group("num"), counts=counts)
+
+
+def _written_durations(found: _Found) -> None:
+    """'two hours', 'a three-year deal', 'one-hour meeting'; not 'a year' nor ages."""
+    text = found.text
     for m in _WORDED.finditer(text):
-        if not free(m.start(), m.end()):
+        if not found.free(m.start(), m.end()):
             continue
         num = m.group("num").lower()
-        if num in {"a", "an", "one"} and m.group("sep") == " ":
-            # "a year", "one day" are phrases of time, not figures.
-            continue
+        hyphenated = m.group("sep") == "-"
+        if num in {"a", "an", "one"} and not hyphenated:
+            continue  # "a year", "one day": phrases of time, not figures
         if text[m.end():].startswith(("-old", " old")):
-            continue  # an age
-        unit = _UNITS[m.group("unit").lower()]
-        # "a three-year deal": the hyphenated figure qualifies the next noun.
-        counts = _noun_phrase(text[m.end():], limit=1) if m.group("sep") == "-" else None
-        add(m.start(), m.end(), Figure(
-            text=m.group(0), number=_value(num, m.group("scale")), unit=unit, counts=counts,
-            sentence=text,
-        ))
+            found.skip(m.start(), m.end() + 4)  # "a three-year-old": an age
+            continue
+        word = m.group("unit").lower()
+        found.add(
+            m.start(), m.end(), text=m.group(0), number=_value(num, m.group("scale")),
+            unit=_UNITS.get(word) or _UNITS.get(word + "s") or word,
+            # "a three-year deal": the hyphenated figure qualifies the next noun.
+            counts=_noun_phrase(text[m.end():], limit=1) if hyphenated else None,
+        )
+
+
+def _numbers(found: _Found) -> None:
+    """Numbers in digits: with a unit ('7,000 kilometers'), a scale ('2.5 million') or the
+    noun phrase they count ('40 Russian jets'); years, dates, times, ages and numbering are
+    left out."""
+    text = found.text
     for m in _NUMBER.finditer(text):
-        if not free(m.start(), m.end()):
+        if not found.free(m.start(), m.end()):
             continue
         num, scale = m.group("num"), m.group("scale")
-        if scale is None and _is_year(num, text, m.end()):
-            continue
-        if _names_number(text[: m.start()]) and not scale:
-            continue
-        if _NOT_COUNT_AFTER.search(text[m.end():]):
-            continue
         rest = text[m.end():]
+        if scale == "m" and m.group(0).endswith("m") and not m.group(0)[-2].isspace():
+            reading = _bare_m(num, rest, text)
+            if reading is None:
+                continue
+            if reading == "metres":
+                found.add(m.start(), m.end(), text=m.group(0), number=_value(num), unit="m")
+                continue
+        if scale is None and (_is_year(num, text, m.end()) or _names_number(text[: m.start()])):
+            continue
+        if _NOT_COUNT_AFTER.search(rest):
+            continue
         unit_m = re.match(r"[- ]?([A-Za-z/]+)\b", rest)
         unit = None
         end = m.end()
@@ -269,33 +412,66 @@ def _figures_in(sentence: Segment) -> list[Figure]:
         ):
             unit = _UNITS[unit_m.group(1).lower()]
             end += unit_m.end()
-        if unit is None and scale == "m":
-            scale = "m"
         counts = _noun_phrase(text[end:], limit=3 if unit else 4)
-        if unit is None and counts is None:
+        if unit is None and counts is not None and _is_proper_name(counts):
+            continue  # "10 Downing Street", "Channel 4 News": a number in a name
+        if unit is None and counts is None and not scale:
             continue
         if unit and not (unit_m and unit_m.group(0).startswith("-")):
-            counts = None if counts is None or len(counts.split()) > 3 else counts
-        if unit and unit_m and not unit_m.group(0).startswith("-"):
-            counts = None
-        add(m.start(), end, Figure(
-            text=text[m.start():end], number=_value(num, scale), unit=unit, counts=counts,
-            sentence=text,
-        ))
+            counts = None  # "7,000 kilometers from ...": the unit is what it measures
+        found.add(
+            m.start(), end, text=text[m.start():end], number=_value(num, scale), unit=unit,
+            counts=counts,
+        )
+
+
+def _written_counts(found: _Found) -> None:
+    """'two warring nations', 'seven million Ethiopians'; not 'the two' of something known."""
+    text = found.text
     for m in _WORDED_COUNT.finditer(text):
-        if not free(m.start(), m.end()):
+        if not found.free(m.start(), m.end()):
             continue
         counts = _noun_phrase(text[m.end():], limit=3)
         if not counts or _names_number(text[: m.start()]) or re.search(
             r"\b(?:the|both|these|those|its|their|his|her|our|all)\s+$", text[: m.start()], re.I
         ):
             continue
-        add(m.start(), m.end() + len(counts), Figure(
-            text=m.group("num"), number=_value(m.group("num")),
-            counts=counts, sentence=text,
-        ))
-    found.sort(key=lambda item: item[0])
-    return [f for _, f in found]
+        found.add(
+            m.start(), m.end() + len(counts), text=m.group(0).strip(),
+            number=_value(m.group("num"), m.group("scale")), counts=counts,
+        )
+
+
+# In order of precedence: a stretch read as money is not read again as a count.
+_READERS = (_money, _percentages, _vague_counts, _written_durations, _numbers, _written_counts)
+
+
+# Whether a sentence can hold a figure at all: most sentences cannot, and skipping them keeps
+# extraction fast.  A set lookup per word is much cheaper than one regex with many branches.
+_COUNT_WORDS = frozenset(
+    w for phrase in (*_WORD_NUMBERS, *_VAGUE) for w in phrase.split() if w not in {"a", "an"}
+) - {"one", "of"}
+_LETTERS = re.compile(r"[a-z]+")
+_DIGIT = re.compile(r"\d")
+_HYPHENATED_ONE = re.compile(r"\b(?:a|an|one)-")
+
+
+def _may_count(text: str) -> bool:
+    if _DIGIT.search(text):
+        return True
+    low = text.lower()
+    if "-" in low and _HYPHENATED_ONE.search(low):
+        return True
+    return not _COUNT_WORDS.isdisjoint(_LETTERS.findall(low))
+
+
+def _figures_in(sentence: Segment) -> list[Figure]:
+    if not _may_count(sentence.text):
+        return []
+    found = _Found(sentence.text)
+    for read in _READERS:
+        read(found)
+    return found.figures()
 
 
 def extract_figures(sents: list[Segment]) -> list[Figure]:

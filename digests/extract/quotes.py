@@ -1,11 +1,13 @@
 """Quotations and who said them.
 
 Three steps, each a small function: :func:`find_spans` pairs quotation marks in each paragraph
-(curly or straight, a quote left open at a paragraph's end carrying on where the next paragraph
-opens a mark again); :func:`_attribution` reads the words around a span for a speech verb and
-its subject (before, after or between two parts of a quote); spans nobody is said to have
-spoken and that read as titles or scare quotes are dropped.  Speakers are resolved through the
-article's :class:`~digests.extract.speakers.Cast`.
+(curly or straight; a quote left open at a paragraph's end goes on where the next paragraph
+opens a mark again, and a mark opening a new sentence inside an open quote starts a new one);
+:func:`_attribution` reads the words around a span for a speech verb and its subject (before,
+after or between two parts of a quote); spans nobody is said to have spoken and that read as
+titles, names or scare quotes are dropped.  Speakers are resolved through the article's
+:class:`~digests.extract.speakers.Cast`: full name and role from the first mention, later
+mentions by surname, title ("the minister"), pronoun or organisation ("the company").
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import re
 from dataclasses import dataclass
 
 from digests.extract.speakers import (
+    NAME_RUN,
     SPEECH_VERBS,
     Cast,
     Person,
@@ -24,7 +27,7 @@ from digests.extract.speakers import (
 from digests.extract.text import Segment
 from digests.models import Quote, QuoteKind
 
-__all__ = ["QuoteSpan", "extract_quotes", "find_spans"]
+__all__ = ["QuoteSpan", "extract_quotes", "find_spans", "quotes_and_cast"]
 
 _SPEECH = SPEECH_VERBS
 _SPEECH_RE = re.compile(rf"\b(?:{_SPEECH})\b", re.IGNORECASE)
@@ -37,6 +40,7 @@ _NAMING = re.compile(
     r"marked|labelled|stamped|read|reading|reads)\s*(?:the\s+|a\s+)?|\bso\s+)$",
     re.IGNORECASE,
 )
+_MARKS = re.compile("[“”\"‘’']")
 _OPEN_DOUBLE = "“\""
 _CLOSE_DOUBLE = "”\""
 
@@ -77,7 +81,8 @@ def _scan(para: Segment) -> tuple[list[QuoteSpan], QuoteSpan | None]:
     spans: list[QuoteSpan] = []
     open_at: int | None = None
     single_at: int | None = None
-    for i, ch in enumerate(text):
+    for mark in _MARKS.finditer(text):
+        i, ch = mark.start(), mark.group(0)
         prev = text[i - 1] if i else " "
         nxt = text[i + 1] if i + 1 < len(text) else " "
         if open_at is None and ch in _OPEN_DOUBLE and (ch == "“" or not prev.isalnum()):
@@ -162,8 +167,13 @@ def _sentence_bounds(sents: list[Segment], offset: int) -> Segment | None:
     return found
 
 
+# Words that start a new clause: what follows a quote through them is no attribution.
 _CLAUSE_BREAK = re.compile(
-    r"\b(?:that|which|when|while|because|apart|although|if|though|suggesting|but)\b", re.I
+    r"\b(?:that|which|who|whom|whose|when|while|because|although|if|unless|though|but|"
+    r"apart from|except|despite|unlike|including)\b"
+    # a participle opening a clause: ", suggesting he", but not ", speaking at a rally,"
+    r"|,\s*(?!speaking|writing|talking)[a-z]+ing\b",
+    re.I,
 )
 # Verbs that may come before their subject: '," said the minister'.
 _INVERTED = re.compile(
@@ -172,14 +182,18 @@ _INVERTED = re.compile(
 )
 
 
+_AFTER = re.compile(r"(?:[—–-]\s*)?([^.;:!?“”\"]{0,120}?)\s*\b(" + _SPEECH + r")\b", re.I)
+_SPEECH_SPLIT = re.compile(r"\b(?:" + _SPEECH + r")\b")
+
+
 def _after_attribution(text: str) -> SpeakerRef | None:
     """Attribution after a closing mark: ', he said', ' said X', ', X told the BBC'."""
     text = text.lstrip(" ,")
-    m = re.match(r"(?:[—–-]\s*)?([^.;:!?“”\"]{0,120}?)\s*\b(" + _SPEECH + r")\b", text, re.I)
+    m = _AFTER.match(text)
     if m:
         subject = m.group(1).strip()
         if subject and len(subject.split()) <= 10 and not _CLAUSE_BREAK.search(subject):
-            ref = parse_speaker(subject)
+            ref = parse_speaker(subject, generic=True)
             if ref.name or ref.pronoun or ref.nominal:
                 return ref
         if not subject and _INVERTED.fullmatch(m.group(2).lower()):
@@ -187,18 +201,23 @@ def _after_attribution(text: str) -> SpeakerRef | None:
             rest = text[m.end() :]
             rest = re.sub(r"^\s*(?:on \w+|in a statement|in an interview)\s*,?", "", rest)
             if not re.match(r"\s*(?:that|it|this|so)\b", rest):
-                ref = parse_speaker(re.split(r"[.;:!?“”\"]|\bwho\b|\bwhen\b", rest)[0])
+                ref = parse_speaker(
+                    re.split(r"[.;:!?“”\"]|\bwho\b|\bwhen\b", rest)[0], generic=True
+                )
                 if ref.name or ref.pronoun or ref.nominal:
                     return ref
     acc = _ACCORDING.match(text)
     if acc:
-        return parse_speaker(acc.group(1))
+        return parse_speaker(acc.group(1), generic=True)
     return None
 
 
 _AUXILIARY_END = re.compile(
     r"(?:\s+(?:had|has|have|was|is|were|are|would|will|also|later|then|earlier|once|"
     r"previously|recently|repeatedly|has also|had also|publicly|today|yesterday))+\s*$"
+)
+_ASIDE_END = re.compile(
+    r",\s*(?:speaking|writing|talking|asked|interviewed|quoted)\b[^,]*,\s*$", re.IGNORECASE
 )
 _RELATIVE = re.compile(r"^(.*?[A-Za-z]),\s*(?:who|which)\b.*,\s*$", re.DOTALL)
 
@@ -212,7 +231,7 @@ def _before_attribution(text: str) -> tuple[SpeakerRef | None, bool]:
     verbs = list(_SPEECH_RE.finditer(text))
     acc = list(_ACCORDING.finditer(text))
     if acc:
-        ref = parse_speaker(acc[-1].group(1))
+        ref = parse_speaker(acc[-1].group(1), generic=True)
         if ref.name or ref.nominal:
             return ref, True
     if not verbs:
@@ -222,6 +241,14 @@ def _before_attribution(text: str) -> tuple[SpeakerRef | None, bool]:
             # "..., stating:" or "adding that": the subject is the earlier verb's.
             continue
         subject = _AUXILIARY_END.sub("", text[: verb.start()])
+        # Right before its verb, a plain noun phrase is the speaker ("the brewery said");
+        # after an auxiliary it may be a passive's object ("the plan was welcomed").
+        adjacent = subject == text[: verb.start()]
+        # "A senior official, speaking on condition of anonymity, said": the aside goes.
+        subject = _ASIDE_END.sub(" ", subject)
+        # "the International Air Transport Association (IATA), which has attacked":
+        # the relative pronoun stands for the noun phrase before it.
+        subject = re.sub(r",?\s*\b(?:who|which)\s*$", "", subject)
         relative = _RELATIVE.match(subject)
         if relative:
             # "Mr Balls, who stepped down ..., had suggested": the relative clause goes.
@@ -232,6 +259,11 @@ def _before_attribution(text: str) -> tuple[SpeakerRef | None, bool]:
         if stripped.endswith(",") and not _APPOSITIVE_END.search(stripped):
             continue
         ref = parse_speaker(_clause_tail(subject))
+        if not (ref.name or ref.pronoun or ref.nominal):
+            # "The brewery that owns the pub said": the noun phrase before the relative.
+            head = _SUBJECT_BEFORE_RELATIVE.search(subject)
+            ref = parse_speaker(head.group(1) if head else _clause_tail(subject),
+                                generic=adjacent)
         if ref.name or ref.pronoun or ref.nominal:
             return ref, True
     # A verb whose subject opens the sentence: "Kira Rudik, a member..., said ..., stating:".
@@ -239,6 +271,10 @@ def _before_attribution(text: str) -> tuple[SpeakerRef | None, bool]:
     return (ref if (ref.name or ref.pronoun or ref.nominal) else None), True
 
 
+_SUBJECT_BEFORE_RELATIVE = re.compile(
+    r"(?:^|[.;:!?]\s+)((?:The|A|An)\s+[a-z][\w'’-]*(?:\s+[a-z][\w'’-]*)?)\s+"
+    r"(?:that|which|who)\b[^,.;:!?“”\"]*$"
+)
 _APPOSITIVE_END = re.compile(
     r"[A-Z][\w'’-]*,\s*(?:(?!\b(?:said|says|was|is|were|are|has|had)\b)[^,.;:])+,$"
 )
@@ -255,7 +291,9 @@ def _clause_tail(text: str) -> str:
 
 
 def _last_clause(text: str) -> str:
-    parts = re.split(r"[.;:!?“”\"]\s*|,\s*|\b(?:that|and|but|while|as|after|when)\s+", text)
+    parts = re.split(
+        r"(?<![A-Z])[.;:!?]\s+|[“”\"]\s*|,\s*|\b(?:that|and|but|while|as|after|when)\s+", text
+    )
     return parts[-1] if parts else text
 
 
@@ -269,10 +307,20 @@ def _attribution(
     before = body[max(first.start, prev_close) : span.mark_start]
     stop = min(last.end, next_open) if next_open > span.mark_end else last.end
     after = body[span.mark_end : stop]
-    ref = _after_attribution(after) if after.strip(" .") else None
+    # Speech is attributed after its closing mark only where the quote ends its clause:
+    # '"...win," he said', '"done", according to X' - not '"good" relations with X, who'.
+    closes_clause = span.text.endswith((",", "?", "!", ".")) or after.lstrip().startswith(
+        (",", "—", "–", "-")
+    )
+    ref = _after_attribution(after) if after.strip(" .") and closes_clause else None
     if ref is not None:
         return _Attribution(ref, True)
     ref, verb = _before_attribution(before)
+    if ref is None and not before.strip():
+        # 'The company said in a statement:' closing the sentence or paragraph before.
+        previous = _sentence_bounds(sents, first.start - 1) if first.start else None
+        if previous is not None and previous is not first and previous.text.endswith(":"):
+            ref, verb = _before_attribution(previous.text)
     if ref is not None:
         return _Attribution(ref, True)
     if verb:
@@ -282,8 +330,8 @@ def _attribution(
 
 def _kind(span: QuoteSpan, body: str) -> QuoteKind:
     words = span.text.split()
-    head = body[max(0, span.mark_start - 3) : span.mark_start].rstrip()
-    starts_sentence = not head or head[-1] in ".:!?,—–-\n" or head.endswith(("\n",))
+    head = body[max(0, span.mark_start - 4) : span.mark_start].rstrip(" \t\"”’'")
+    starts_sentence = not head or head[-1] in ".:!?,—–-\n"
     if span.text[:1].islower() and not starts_sentence and len(words) < 8:
         return QuoteKind.PARTIAL
     if len(words) < 4 and not starts_sentence:
@@ -326,15 +374,23 @@ def _resolve(
         if last is not None and last.speaker:
             previous = cast.lookup(last.speaker)
             fits = previous is None or previous.gender in (None, gender)
-            if fits and cast.subject_between(last.offset, offset, gender) in (None, previous):
+            since = cast.subject_between(last.offset, offset, gender)
+            if since is not None and since is not previous:
+                return since.name, since.role
+            if fits and since in (None, previous):
                 return last.speaker, last.role
         person = cast.nearest_before(offset, gender)
         if person is not None:
             return person.name, person.role
         return None, None
     if ref.nominal:
+        body = cast.body_for(ref.nominal, offset)
+        if body is not None:
+            return body, None
         person = cast.by_role(ref.nominal, offset)
-        if person is None and _DEFINITE_TITLE.match(ref.nominal):
+        if person is None and (
+            _DEFINITE_TITLE.match(ref.nominal) or _DEFINITE_PERSON.match(ref.nominal)
+        ):
             # "the minister told delegates": the office-holder the article is following.
             person = cast.nearest_before(offset)
         if person is not None:
@@ -343,6 +399,14 @@ def _resolve(
     return None, None
 
 
+# "the 29-year-old nurse said", "the mother of two added": a description of someone the
+# article has already named, as opposed to "a nurse" (someone new) or "the hospital" (a body).
+_DEFINITE_PERSON = re.compile(
+    r"(?i)the\s+(?:[\w'’-]+\s+){0,2}(?:\d+-year-old|[\w'’-]*(?:er|or|ist|ian|man|woman)|"
+    r"nurse|wife|husband|son|girl|boy|student|pupil|chef|victim|widow|child|mum|dad|"
+    r"grandmother|grandfather|pensioner|actress|star|boss|veteran|singer)"
+    r"(?:\s+of\s+(?:two|three|four|five|\w+))?$"
+)
 _DEFINITE_TITLE = re.compile(
     r"(?i)the\s+(?:[\w-]+\s+){0,2}(?:minister|secretary|chancellor|president|premier|"
     r"bishop|mayor|governor|senator|leader|chairman|chairwoman|co-chairman|chief executive|"
@@ -354,6 +418,14 @@ def extract_quotes(
     body: str, paras: list[Segment], sents: list[Segment]
 ) -> list[Quote]:
     """Every quotation in the body someone is presented as saying, with its speaker."""
+    return quotes_and_cast(body, paras, sents)[0]
+
+
+def quotes_and_cast(
+    body: str, paras: list[Segment], sents: list[Segment]
+) -> tuple[list[Quote], Cast]:
+    """:func:`extract_quotes`, with the :class:`Cast` of people and bodies it was read with
+    (names outside quotation marks), for topics to reuse."""
     spans = find_spans(paras)
     cast = build_cast(
         body, [(s.mark_start, s.mark_end) for s in spans], sentence_starts=[s.start for s in sents]
@@ -376,9 +448,15 @@ def extract_quotes(
         if _NAMING.search(lead):
             continue
         if attribution is None:
-            if last is None or not _continues(span, kind, words, last, sentence_start, last_sentence):
+            if last is None or not _continues(
+                span, kind, words, last, sentence_start, last_sentence
+            ):
                 continue
             speaker, role = last.speaker, last.role
+            since = cast.subject_between(last.offset, span.mark_start, None)
+            if since is not None and since.name != speaker and not span.continued:
+                # Someone else has been made the subject since: "X said that ... . "Quote."".
+                speaker, role = since.name, since.role
         else:
             if (_is_title_like(span.text) and words <= 6) or (not span.double and words < 3):
                 continue
@@ -401,7 +479,7 @@ def extract_quotes(
         )
         last = _Voice(speaker, role, span.end_paragraph, span.mark_end)
         last_sentence = sentence_start
-    return quotes
+    return quotes, cast
 
 
 def _continues(
@@ -442,7 +520,11 @@ def _sentence_subject(
     sent = _sentence_bounds(sents, span.mark_start)
     if sent is not None:
         head = body[sent.start : span.mark_start]
-        ref = parse_speaker(re.split(r"\b(?:" + _SPEECH + r")\b", head, maxsplit=1)[0])
+        ref = parse_speaker(_SPEECH_SPLIT.split(head, maxsplit=1)[0])
+        opening = NAME_RUN.match(head)
+        if not (ref.name or ref.pronoun) and opening:
+            # "Mr Whitfield hit back, saying ...": the name opening the sentence speaks.
+            ref = parse_speaker(opening.group(0))
         if ref.name or ref.pronoun:
             return _resolve(ref, cast, span.mark_start, last)
     if last is not None:

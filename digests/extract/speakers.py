@@ -4,7 +4,10 @@
 Names are found by shape, without a gazetteer: a run of capitalised words, with titles
 ("President", "Mr") and a leading nationality ("Ukrainian President ...") peeled off into the
 role.  The first full mention of a person gives their full name and role; later mentions are
-matched by surname.
+matched by surname, first name or acronym.  Each mention notes whether it is the subject of its
+sentence, since "he said" nearly always means the last person the text made its subject, not
+the last one it named.  Gender comes from titles ("Ms", "spokeswoman") or, failing that, from
+the first "he" or "she" after a mention.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import re
 from dataclasses import dataclass, field
 
 __all__ = [
+    "ORG_WORDS",
     "SPEECH_VERBS",
     "Cast",
     "Mention",
@@ -23,7 +27,7 @@ __all__ = [
     "parse_speaker",
 ]
 
-_SPEECH_LEMMAS = (
+_SPEECH_LEMMAS = (  # noqa: SIM905 - a paragraph of words reads better than a list
     "say tell add ask explain warn insist argue claim state note write declare announce admit "
     "acknowledge reply respond remark comment continue urge call describe brand label term "
     "accuse suggest concede predict promise pledge vow stress emphasise emphasize maintain "
@@ -59,8 +63,10 @@ def _forms(lemma: str) -> list[str]:
 
 
 SPEECH_VERBS = "|".join(
-    sorted({f for lemma in _SPEECH_LEMMAS for f in _forms(lemma)}, key=len, reverse=True)
-    + ["pointed out", "went on", "according to", "quoted as saying", "was quoted", "spoke of"]
+    [
+        *sorted({f for lemma in _SPEECH_LEMMAS for f in _forms(lemma)}, key=len, reverse=True),
+        *["pointed out", "went on", "according to", "quoted as saying", "was quoted", "spoke of"],
+    ]
 )
 
 # Words that are part of a title or office when capitalised before a name.
@@ -77,11 +83,11 @@ TITLE_WORDS = {
     "rep", "congressman", "congresswoman", "mp", "msp", "mep", "speaker", "premier",
     "first", "state", "culture", "education", "environment", "transport", "interior",
     "sports", "work", "pensions", "business", "energy", "agriculture", "labour",
-    "tory", "conservative", "democrat", "republican", "liberal", "lib", "dem", "party",
     "analyst", "economist", "lawyer", "engineer", "official", "spokesperson", "chairperson",
     "founder", "boss", "star", "singer", "actor", "actress", "striker", "midfielder",
     "defender", "goalkeeper", "player", "veteran", "author", "writer", "director-general",
-    "rt", "revd", "hon",
+    "rt", "revd", "hon", "treasurer", "det", "insp", "supt", "ch", "pc", "dci",
+    "constable", "sergeant", "superintendent", "cllr", "councillor",
 }
 # Forms of address: they tell a gender, not a role.
 _HONORIFICS = {"mr", "mrs", "ms", "miss", "dr", "sir", "dame", "rt", "rev", "revd", "hon"}
@@ -105,24 +111,40 @@ _FUNCTION_CAPS = {
 PRONOUNS = {"he": "m", "she": "f", "they": None, "it": None, "i": None, "we": None}
 # Common nouns naming a group or an unnamed source: "the company said", "a spokeswoman said".
 _NOMINAL = re.compile(
-    r"\b(?:(?:the|a|an|its|their|his|her)\s+)?(?:[\w'’-]+\s+){0,3}(?:[\w'’]+-)?"
-    r"(?:company|bishop|chancellor|judge|firm|group|bank|club|government|ministry|department|spokesman|spokeswoman|"
-    r"spokesperson|official|officials|minister|judges|police|report|statement|agency|"
+    r"\b(?:(?:the|a|an|its|their|his|her)\s+)?(?:[\w.'’-]+\s+){0,3}(?:[\w'’]+-)?"
+    r"(?:company|bishop|chancellor|judge|firm|group|bank|club|government|ministry|"
+    r"department|spokesman|spokeswoman|spokesperson|official|officials|minister|judges|police|report|statement|agency|"
     r"organisation|organization|union|party|executive|board|team|council|committee|court|"
     r"campaigners|analysts|critics|experts|source|sources|airline|regulator|commission|"
     r"chairman|director|secretary|leader|manager|coach|president|lawyer|spokesmen|"
-    r"economist|analyst|researchers|doctors|witnesses|residents|authorities|army|military)\b",
+    r"economist|analyst|researchers|doctors|witnesses|residents|authorities|army|military|"
+    r"diplomats?|aides?|advisers?|advisors?|insiders?|officers?|negotiators?|envoys?|"
+    r"ambassadors?|observers?|activists?|protesters?|campaigners?|lawmakers?|legislators?|"
+    r"prosecutors?|investigators?|scientists?|researcher|experts?|expert|spokespeople|"
+    r"statement|foundation|charity|trust|institute|association|federation|watchdog|"
+    r"regulators|administration|office|embassy|service|hospital|school|university|"
+    r"spokesmen|representatives?|managers|directors|executives|ministers|person|people)\b"
+    # "a spokeswoman for the brewery", "officials at the ministry": who they speak for.
+    r"(?:\s+(?:for|of|at|from)\s+(?:the\s+|a\s+|an\s+)?[\w'’-]+(?:\s+of\s+[A-Z][\w'’-]*"
+    r"|\s+[A-Z][\w'’-]*)*)?",
     re.IGNORECASE,
+)
+# A subject of speech that is a plain noun phrase: "the brewery", "a senior diplomat".
+_GENERIC_NOMINAL = re.compile(
+    r"(?i)^(?:the|a|an|one|two|three|several|some|many|its|their)\s+"
+    r"(?:[a-z0-9][\w'’-]*\s+){0,2}[a-z0-9][\w'’-]*"
 )
 
 _NAME_TOKEN = (
-    r"(?:(?:Mr|Mrs|Ms|Dr|St|Jr|Sr|Gen|Sen|Gov|Rep|Prof|Lt|Col|Capt|Rev)\.|[A-Z]\.|"
+    r"(?:(?:[A-Z]\.){2,}|(?:Mr|Mrs|Ms|Dr|St|Jr|Sr|Gen|Sen|Gov|Rep|Prof|Lt|Col|Capt|Rev)\.|[A-Z]\.|"
     r"[A-Z][\w\-]*(?:['’](?!s\b)[\w\-]+)*|"
     r"(?:de|van|von|der|den|bin|al|la|le|du|da|di|del|dos)(?=[ \t]+[A-Z]))"
 )
 # A possessive ends a name: "Russia's Arctic" is not one name.
 NAME_RUN = re.compile(rf"\b{_NAME_TOKEN}(?:[ \t]+{_NAME_TOKEN})*(?:['’]s\b|(?<=s)['’])?")
-_NATIONALITY = re.compile(r"^(?:[A-Z][a-z]+(?:ian|ean|ese|ish|ic|i|an)|[A-Z]{2,3})$")
+_NATIONALITY = re.compile(
+    r"^(?:[A-Z][a-z]+(?:ian|ean|ese|ish|ic|i|an)|[A-Z]{2,3}|(?:[A-Z]\.){2,3})$"
+)
 
 
 @dataclass(slots=True)
@@ -133,6 +155,17 @@ class Person:
     role: str | None = None
     gender: str | None = None
     first_offset: int = 0
+    # True when the gender comes from a title ("Ms Okafor"), not from a nearby pronoun.
+    titled: bool = False
+    # True for a name written after "the" with no title: "the Da Vinci Code", "the Red Lion"
+    # are things; people's names do not take the article.
+    thing: bool = False
+    # True for someone the article names by first name only, as a relative or friend.
+    single: bool = False
+
+    @property
+    def is_person(self) -> bool:
+        return self.single or (not self.thing and is_person_name(self.name))
 
     @property
     def surname(self) -> str:
@@ -151,7 +184,8 @@ class SpeakerRef:
 
 
 def _clean_token(tok: str) -> str:
-    return tok.rstrip(".").rstrip("'’s") if tok.endswith(("'s", "’s")) else tok.rstrip(".")
+    """A name word without a full stop or possessive: "Jones's" -> "Jones"."""
+    return re.sub(r"['’]s?$", "", tok.rstrip("."))
 
 
 def split_title(run: str) -> tuple[str, str]:
@@ -175,6 +209,14 @@ def split_title(run: str) -> tuple[str, str]:
             i += 1
         else:
             break
+    for j in range(len(tokens) - 3, i - 1, -1):
+        # "Fed Chair Jerome Powell", "Bank Governor Mervyn King": an office named after its
+        # institution; the last title word before a two-word name ends the title.
+        if tokens[j].lower().rstrip(".") in TITLE_WORDS and not any(
+            t.lower().rstrip(".") in TITLE_WORDS for t in tokens[j + 1 :]
+        ):
+            i = j + 1
+            break
     return " ".join(tokens[start:i]), " ".join(tokens[i:])
 
 
@@ -192,25 +234,32 @@ def _gender_of_title(title: str) -> str | None:
 
 
 _ROLE_STOP = re.compile(
-    r"[,;:(“”\"‘!?]|\.(?:\s|$)|\b(?:that|said|says|told|by|from|with|to|and said|but|when|"
-    r"while|as|because|after|before|where|is|was|are|were|has|have|had|in|on|at)\b",
+    r"[,;:(“”\"‘!?]|[.!?]['’\"”)]*(?:\s|$)|\b(?:that|said|says|told|by|from|with|to|"
+    r"and said|but|when|while|as|because|after|before|where|is|was|are|were|has|have|had|"
+    r"in|on|at)\b",
     re.IGNORECASE,
 )
 
 
-def _role_before(text: str) -> str | None:
-    """The role words written just before a name: 'Ukrainian negotiator' in
-    'Ukrainian negotiator Sergiy Kyslytsya'."""
+def _role_before(text: str, title: str = "") -> str | None:
+    """The role written just before a name, with the title the name run began with:
+    'Ukrainian negotiator' in 'Ukrainian negotiator Sergiy Kyslytsya', 'local MP' in
+    'local MP Sarah Lee' (``title`` 'MP')."""
     cut = 0
     for m in _ROLE_STOP.finditer(text):
         cut = m.end()
     words = text[cut:].split()[-8:]
-    role = " ".join(words).strip(" -—–")
+    title = _role_of_title(title)
+    while words and words[0].lower() in _FUNCTION_CAPS - {"the", "a", "an"}:
+        words = words[1:]  # "Meanwhile Lib Dem leader ..."
+    role = " ".join([*words, title] if title else words).strip(" -—–")
     if not role or role.lower() in {"the", "a", "an"}:
         return None
-    if not _ROLE_HEAD.search(role.lower()):
+    # The head of "spokeswoman for women" is "spokeswoman".
+    head = re.sub(r"\s+(?:for|of|at|to|on|in)\s+.*$", "", role.lower())
+    if not _ROLE_HEAD.search(head):
         # "Despite enjoying Dan Brown": words before a name need not describe it.
-        return None
+        return title or None
     return re.sub(r"^(?:a|an)\s+", "", role)
 
 
@@ -226,7 +275,7 @@ _ROLE_HEAD = re.compile(
 
 
 _APPOSITIVE = re.compile(
-    r"^\s*,\s*(?!who\b|which\b|whose\b|where\b|when\b|said\b|says\b|told\b|speaking\b|"
+    r"^\s*,\s*+(?!who\b|which\b|whose\b|where\b|when\b|said\b|says\b|told\b|speaking\b|"
     r"adding\b|however\b)([^,;:“”\"()]{3,90}?)\s*(?:,|$|\.|;)"
 )
 
@@ -237,6 +286,10 @@ def appositive_role(text_after_name: str) -> str | None:
     if not m:
         return None
     role = m.group(1).strip()
+    if role.split()[0].lower() in _SPEECH_WORDS:
+        return None  # ", told reporters": what they did, not who they are
+    if re.fullmatch(r"[\d\s-]+", role):
+        return None  # an age: "Mary Brown, 54, said"
     first = role.split()[0]
     proper = first[0].isupper() and first.lower() not in {"the", "a", "an"} | TITLE_WORDS
     if proper and not re.search(r"\b(?:of|at|for|to)\b", role):
@@ -248,14 +301,35 @@ def appositive_role(text_after_name: str) -> str | None:
 
 
 def _name_in(part: str) -> tuple[re.Match[str], str, str] | None:
-    """The last name-like run in ``part``: (match, title, name)."""
+    """The last name-like run in ``part``: (match, title, name).
+
+    A run introduced by a preposition after a person's name is their affiliation, not the
+    speaker: "Professor Amara Singh of the University of Leeds".
+    """
     runs = [m for m in NAME_RUN.finditer(part) if _has_name_word(m.group(0))]
-    for run in reversed(runs):
+    found: list[tuple[re.Match[str], str, str]] = []
+    for run in runs:
+        if re.match(r" [a-z]", part[run.end() : run.end() + 2]) and not _AFFILIATION.match(
+            part, run.end()
+        ):
+            continue  # used as a modifier: "a senior U.S. official", "Labour MPs"
         title, name = split_title(run.group(0))
         name = " ".join(_clean_token(t) for t in name.split())
         if name and not all(t.lower() in TITLE_WORDS for t in name.split()):
-            return run, title, name
-    return None
+            found.append((run, title, name))
+    if not found:
+        return None
+    for i, (run, _, _) in enumerate(found):
+        between = part[found[i - 1][0].end() : run.start()] if i else ""
+        if i and is_person_name(found[i - 1][2]) and _AFFILIATION.fullmatch(between):
+            return found[i - 1]
+    return found[-1]
+
+
+# What joins a person's name to the body they belong to: " of the", " at", " from".
+_AFFILIATION = re.compile(
+    r"\s+(?:of|at|from|for|with|in)\s+(?:the\s+)?(?:[A-Z][\w'’.&-]*\s+|of\s+|and\s+|the\s+)*"
+)
 
 
 def _is_bare_name(part: str, run: re.Match[str]) -> bool:
@@ -264,10 +338,14 @@ def _is_bare_name(part: str, run: re.Match[str]) -> bool:
     return rest in {"", "the", "a", "an"} and len(run.group(0).split()) >= 1
 
 
-def parse_speaker(phrase: str) -> SpeakerRef:
+def parse_speaker(phrase: str, generic: bool = False) -> SpeakerRef:
     """Parse the subject of an attribution: 'chairman and chief executive Richard Parsons',
     'he', 'the company', 'Ms Hewitt', 'Kira Rudik, a member of the Ukrainian Parliament',
-    'The Bishop of Durham, the Rt Rev Dr Tom Wright'."""
+    'The Bishop of Durham, the Rt Rev Dr Tom Wright'.
+
+    With ``generic``, the phrase is known to be who speaks (it stands right by the speech
+    verb), so any plain noun phrase will do: 'the brewery', 'a senior diplomat familiar with'.
+    """
     phrase = phrase.strip(" ,;:—–-\"“”'‘’")
     phrase = re.split(r",?\s+\b(?:who|which|whose)\b", phrase, maxsplit=1)[0]
     if not phrase:
@@ -284,8 +362,7 @@ def parse_speaker(phrase: str) -> SpeakerRef:
         bare = [(i, f) for i, f in named if _is_bare_name(parts[i], f[0])]
         index, (run, title, name) = (bare or named)[0]
         part = parts[index]
-        role_parts = [r for r in (_role_before(part[: run.start()]), _role_of_title(title)) if r]
-        role = " ".join(role_parts) or None
+        role = _role_before(part[: run.start()], title)
         others = [p for i, p in enumerate(parts) if i != index]
         if others and (role is None or index > 0):
             appos = appositive_role(", " + others[0] + ",") if index == 0 else others[0]
@@ -295,7 +372,23 @@ def parse_speaker(phrase: str) -> SpeakerRef:
     nominals = list(_NOMINAL.finditer(parts[0] if parts else phrase))
     if nominals:
         return SpeakerRef(nominal=nominals[-1].group(0).strip())
+    if generic:
+        head = re.split(r"\s+(?:familiar|close|with|who|that|in|on|at|for|from|after|told)\b",
+                        parts[0] if parts else phrase, maxsplit=1)[0]
+        m = _GENERIC_NOMINAL.fullmatch(head.strip())
+        if m and not any(w in _NOT_NOMINAL for w in head.lower().split()[1:]):
+            return SpeakerRef(nominal=head.strip())
     return SpeakerRef()
+
+
+# Words that make a noun phrase something other than a source: "the report's findings" is
+# handled above; "the decision", "the move", "the figures" are not voices.
+_NOT_NOMINAL = {
+    "decision", "move", "plan", "figures", "data", "news", "result", "results", "idea",
+    "deal", "bill", "law", "proposal", "proposals", "changes", "change", "way", "fact",
+    "time", "year", "day", "week", "it", "this", "that", "there", "was", "is", "has", "had",
+    "be", "been", "were", "are", "will", "would", "not", "also",
+}
 
 
 def _has_name_word(run: str) -> bool:
@@ -317,6 +410,8 @@ class Cast:
 
     people: list[Person] = field(default_factory=list)
     mentions: list[Mention] = field(default_factory=list)
+    # (offset, name, is subject) for names that are not people's: firms, bodies, places.
+    bodies: list[tuple[int, str, bool]] = field(default_factory=list)
     text: str = ""
 
     def lookup(self, name: str) -> Person | None:
@@ -326,9 +421,12 @@ class Cast:
         for p in self.people:
             if p.name == name:
                 return p
-        last = name.split()[-1]
+        if len(name.split()) > 1:
+            # Two full names are one person only when written alike: "European Low-fare
+            # Airlines Association" is not the "International Air Transport Association".
+            return None
         for p in self.people:
-            if len(p.name.split()) > 1 and p.surname == last:
+            if len(p.name.split()) > 1 and p.surname == name:
                 return p
         if len(name.split()) == 1:
             for p in self.people:
@@ -348,26 +446,27 @@ class Cast:
     ) -> Person | None:
         """Who a pronoun at ``offset`` most likely means.
 
-        The latest person named as the subject of a clause within ``window`` characters, whose
-        gender does not contradict the pronoun; else the latest person named at all.
+        Walking back from ``offset``: a person of the pronoun's known gender, or the subject of
+        a clause whose gender is not known, whichever comes first within ``window``
+        characters; else the latest person named at all whose gender does not contradict.
         """
         fallback: Person | None = None
         for mention in reversed(self.mentions):
             person = mention.person
-            if mention.offset >= offset or not is_person_name(person.name):
+            if mention.offset >= offset or not person.is_person:
                 continue
             if gender and person.gender and person.gender != gender:
                 continue
             if offset - mention.offset > window:
                 break
-            if mention.subject:
+            if mention.subject or (gender and person.titled and person.gender == gender):
                 return person
             if fallback is None:
                 fallback = person
         if fallback is None:
             for mention in reversed(self.mentions):
                 person = mention.person
-                if mention.offset < offset and is_person_name(person.name) and not (
+                if mention.offset < offset and person.is_person and not (
                     gender and person.gender and person.gender != gender
                 ):
                     return person
@@ -379,16 +478,41 @@ class Cast:
             person = mention.person
             if not start <= mention.offset < end or not mention.subject:
                 continue
-            if not is_person_name(person.name):
+            if not person.is_person:
                 continue
             if gender and person.gender and person.gender != gender:
                 continue
             return person
         return None
 
+    def body_for(self, nominal: str, offset: int) -> str | None:
+        """The organisation a bare 'the company' or 'the firm' stands for: the latest one
+        named as a subject before ``offset``, else the one named most often."""
+        m = _BARE_BODY.fullmatch(nominal.strip())
+        if not m:
+            return None
+        noun = m.group(1).lower()
+        # "the agency" is the latest body whose name says Agency; "the company" any firm.
+        wanted = None if noun in _ANY_BODY else noun
+
+        def fits(name: str) -> bool:
+            return name.lower() not in _FUNCTION_CAPS and (
+                wanted is None or wanted in name.lower().split()
+            )
+
+        for pos, name, subject in reversed(self.bodies):
+            if pos < offset and subject and fits(name):
+                return name
+        counts: dict[str, int] = {}
+        for _, name, _ in self.bodies:
+            if fits(name):
+                counts[name] = counts.get(name, 0) + 1
+        return max(counts, key=lambda n: (counts[n], -list(counts).index(n))) if counts else None
+
     def by_role(self, nominal: str, offset: int) -> Person | None:
         """The person a role phrase refers to: 'the Bishop', 'the Tory co-chairman'."""
-        head = nominal.lower().split()[-1].split("-")[-1]
+        core = re.split(r"\s+(?:for|of|at|from)\s+", nominal.lower(), maxsplit=1)[0]
+        head = core.split()[-1].split("-")[-1]
         if head not in TITLE_WORDS and head not in {"bishop", "chancellor", "judge"}:
             return None
         for mention in reversed(self.mentions):
@@ -398,12 +522,29 @@ class Cast:
         return None
 
 
+_BARE_BODY = re.compile(
+    r"(?i)(?:the|its)\s+(?:[\w-]+\s+)?(company|firm|group|bank|club|airline|carrier|"
+    r"retailer|maker|manufacturer|giant|operator|insurer|broadcaster|network|chain|"
+    r"publisher|studio|label|business|team|organisation|organization|charity|union|party|"
+    r"agency|ministry|department|commission|council|committee|court|regulator|authority|"
+    r"watchdog|office|embassy|association|federation|institute|foundation|university)"
+)
+_ANY_BODY = {
+    "company", "firm", "group", "business", "carrier", "retailer", "maker", "manufacturer",
+    "giant", "operator", "insurer", "broadcaster", "chain", "publisher",
+}
+
 # After a name, words that show it is not the subject of what follows.
 _NOT_SUBJECT_NEXT = {
     "of", "and", "or", "in", "on", "at", "to", "for", "with", "from", "by", "as", "than",
     "but", "which", "that", "after", "before", "when", "while", "if", "because", "into",
     "over", "about", "against",
 }
+
+
+_SPEECH_WORDS = frozenset(f for lemma in _SPEECH_LEMMAS for f in _forms(lemma))
+_LAST_WORD = re.compile(r"([A-Za-z]+)\s+$")
+_COMMA_VERB_AFTER = re.compile(rf"\s*,\s*(?:{SPEECH_VERBS}|who)\b")
 
 
 def _is_subject(text: str, start: int, end: int, run: str, opens_sentence: bool) -> bool:
@@ -414,14 +555,15 @@ def _is_subject(text: str, start: int, end: int, run: str, opens_sentence: bool)
     """
     if run.endswith(("'s", "’s", "'", "’")):
         return opens_sentence
-    before = text[max(0, start - 40) : start]
-    if re.search(rf"\b(?:{SPEECH_VERBS})\s+$", before, re.IGNORECASE):
-        return True
+    last_word = _LAST_WORD.search(text, max(0, start - 20), start)
+    if last_word and last_word.group(1).lower() in _SPEECH_WORDS:
+        return True  # inverted: '"...," said Mr Reed'
     after = text[end : end + 160]
-    if re.match(rf"\s*,\s*(?:{SPEECH_VERBS})\b", after):
-        # The end of an appositive: "The Bishop, the Rt Rev Tom Wright, described ...".
+    if _COMMA_VERB_AFTER.match(after):
+        # The end of an appositive ("The Bishop, the Rt Rev Tom Wright, described ...") or
+        # a relative clause on the subject ("Ms Robinson, who presents ...").
         return True
-    appos = re.match(r"\s*,[^,.;:“”\"]{2,100},", after)
+    appos = re.match(r"\s*,(?:[^,.;:“”\"]|\.(?!\s)){2,100},", after)
     if appos:
         after = after[appos.end() :]
     nxt = re.match(r"\s+([a-z][\w'’-]*)", after)
@@ -451,8 +593,31 @@ _ORG_WORDS = {
     "state", "states", "kingdom", "republic", "airlines", "airways", "motors", "records",
     "studios", "pictures", "network", "channel", "radio", "tv", "television", "programme",
     "awards", "award", "prize", "cup", "championship", "festival", "museum", "centre", "center",
-    "hospital", "school", "college", "church", "code", "testament", "war", "day", "year",
+    "hospital", "school", "college", "church", "war", "day", "year",
+    "reserve", "administration", "authority", "service", "services", "police", "force",
+    "army", "navy", "congress", "senate", "parliament", "assembly", "exchange", "market",
+    "markets", "fund", "capital", "partners", "holdings", "media", "press", "industries",
+    "systems", "technologies", "energy", "oil", "gas", "airline", "mobile", "motor",
+    "international", "national", "federal", "central", "royal", "democrats", "republicans",
 }
+
+
+# "her husband, Graham,", "his daughter Amy": a relative introduced by first name.
+_KIN_BEFORE = re.compile(
+    r"(?i)\b(?:his|her|their|my|our)\s+(?:\w+\s+)?(?P<kin>husband|wife|son|daughter|mother|"
+    r"father|brother|sister|partner|boyfriend|girlfriend|friend|neighbour|neighbor|"
+    r"grandson|granddaughter|grandmother|grandfather|mum|dad)\s*,?\s*$"
+)
+_KIN_GENDER = {
+    "husband": "m", "son": "m", "father": "m", "brother": "m", "boyfriend": "m",
+    "grandson": "m", "grandfather": "m", "dad": "m", "wife": "f", "daughter": "f",
+    "mother": "f", "sister": "f", "girlfriend": "f", "granddaughter": "f",
+    "grandmother": "f", "mum": "f",
+}
+
+
+#: Words that make a capitalised name an organisation's (or a place's) rather than a person's.
+ORG_WORDS = frozenset(_ORG_WORDS)
 
 
 def is_person_name(name: str) -> bool:
@@ -480,12 +645,15 @@ def build_cast(
     its subject: later ones sit in reported speech or objects ("said that Mr Brown would").
     """
     cast = Cast(text=text)
+    masked = sorted(masked)
+    mask_starts = [a for a, _ in masked]
     by_name: dict[str, Person] = {}
     starts = sentence_starts or [base]
     seen_sentences: set[int] = set()
     for m in NAME_RUN.finditer(text):
         pos = base + m.start()
-        if any(a <= pos < b for a, b in masked):
+        inside = bisect.bisect_right(mask_starts, pos) - 1
+        if inside >= 0 and pos < masked[inside][1]:
             continue
         run = m.group(0)
         if not _has_name_word(run):
@@ -496,29 +664,56 @@ def build_cast(
             continue
         name = " ".join(tokens)
         person = by_name.get(name) or cast.lookup(name)
-        if person is None:
-            if len(tokens) < 2:
-                continue
-            role = " ".join(
-                p
-                for p in (_role_before(text[max(0, m.start() - 80) : m.start()]),
-                          _role_of_title(title))
-                if p
-            ) or appositive_role(text[m.end() : m.end() + 120]) or _role_ahead(
-                text[max(0, m.start() - 100) : m.start()], text[m.end() : m.end() + 2]
+        if person is None or not person.is_person:
+            opens = not re.search(r"[a-z]", text[max(0, m.start() - 3) : m.start()])
+            cast.bodies.append(
+                (pos, name, _is_subject(text, m.start(), m.end(), run, opens))
             )
-            person = Person(name=name, role=role or None, first_offset=pos)
+        kin = _KIN_BEFORE.search(text, max(0, m.start() - 40), m.start()) if (
+            person is None and len(tokens) == 1
+        ) else None
+        if person is None:
+            if len(tokens) < 2 and kin is None:
+                continue
+            role = (
+                _role_before(text[max(0, m.start() - 80) : m.start()], title)
+                or appositive_role(text[m.end() : m.end() + 120])
+                or _role_ahead(
+                    text[max(0, m.start() - 100) : m.start()], text[m.end() : m.end() + 2]
+                )
+            )
+            definite = not title and (
+                run.split()[0].lower() == "the"
+                or re.search(r"\bthe\s+$", text[max(0, m.start() - 5) : m.start()], re.I)
+            )
+            person = Person(name=name, role=role or None, first_offset=pos,
+                            thing=bool(definite))
+            if kin is not None:
+                # "Her husband, Graham, ...": a first name alone, made a person by the text.
+                person.single = True
+                person.role = person.role or kin.group(0).strip(" ,")
+                person.gender = _KIN_GENDER.get(kin.group("kin").lower())
+                person.titled = person.gender is not None
             cast.people.append(person)
             by_name[name] = person
         if person.gender is None:
             person.gender = _gender_of_title(title) or _gender_of_title(person.role or "")
+            person.titled = person.gender is not None
         sentence = bisect.bisect_right(starts, pos) - 1
-        lead = text[starts[sentence] - base : m.start()] if sentence >= 0 else ""
+        # Only the last stretch before the name matters; a bound keeps a sentence that never
+        # ends (text without punctuation) from making this quadratic.
+        lead = text[max(starts[sentence] - base, m.start() - 300) : m.start()] if (
+            sentence >= 0
+        ) else ""
         opens = not re.search(r"[a-z]", lead)
-        subject = _is_subject(text, m.start(), m.end(), run, opens) and (
-            sentence not in seen_sentences or sentence_starts is None
+        # "He says Tony Blair was ...": a pronoun already holds the subject's place.
+        after_pronoun = re.search(r"\b(?:he|she|they|we|i)\b", lead, re.IGNORECASE)
+        subject = (
+            _is_subject(text, m.start(), m.end(), run, opens)
+            and (sentence not in seen_sentences or sentence_starts is None)
+            and not after_pronoun
         )
-        if is_person_name(person.name):
+        if person.is_person:
             seen_sentences.add(sentence)
         cast.mentions.append(Mention(pos, person, subject))
     _guess_genders(text, cast, base)

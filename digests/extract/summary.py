@@ -13,7 +13,7 @@ from collections import Counter
 
 from digests.extract.text import Segment
 
-__all__ = ["key_points", "rank_sentences", "summarize"]
+__all__ = ["key_points", "rank_sentences", "summarize", "without_dateline"]
 
 _WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
 _STOP_WORDS = """a about above after again against all also am an and any are as at be because been
@@ -28,6 +28,22 @@ _STOP_WORDS = """a about above after again against all also am an and any are as
 _STOP = frozenset(_STOP_WORDS.split())
 # Summary length: enough sentences to reach this many words, within 2-3 sentences.
 _WORD_BUDGET = 55
+# How much a sentence's score owes to the headline's words, to coming early, and how much a
+# long sentence is discounted (its words counted to this power).
+_HEADLINE_WEIGHT = 1.0
+_POSITION_WEIGHT = 0.8
+_LENGTH_POWER = 0.4
+
+
+# "WASHINGTON (AP) — ", "KYIV, Ukraine (Reuters) - ": where and by whom, not the news.
+_DATELINE = re.compile(
+    r"^[A-Z][A-Z .'’-]{2,}(?:,\s*[A-Z][\w .]*?)?\s*(?:\([A-Za-z .]+\))?\s*[—–-]{1,2}\s+"
+)
+
+
+def without_dateline(text: str) -> str:
+    """A sentence without the dateline wire copy opens its first paragraph with."""
+    return _DATELINE.sub("", text, count=1)
 
 
 def _content(text: str) -> list[str]:
@@ -37,8 +53,7 @@ def _content(text: str) -> list[str]:
 def rank_sentences(title: str, sents: list[Segment]) -> list[float]:
     """Score each sentence by how central it is: frequent article words, headline words, place.
 
-    Sentences too short to stand alone, or that are mostly someone's quoted words, score low:
-    a summary reads as the article's voice.
+    Sentences too short to stand alone (under six words) score nothing.
     """
     doc = Counter(w for s in sents for w in set(_content(s.text)))
     head = set(_content(title))
@@ -50,19 +65,12 @@ def rank_sentences(title: str, sents: list[Segment]) -> list[float]:
             scores.append(0.0)
             continue
         unique = set(words)
-        centrality = sum(math.log1p(doc[w] - 1) for w in unique) / (len(unique) ** 0.6)
+        centrality = sum(math.log1p(doc[w] - 1) for w in unique) / (len(unique) ** _LENGTH_POWER)
         headline = len(unique & head) / (len(head) or 1)
         position = 1.0 - i / max(n, 1)
-        score = centrality + 1.5 * headline + 0.8 * position
-        if _mostly_quoted(sent.text):
-            score *= 0.6
+        score = centrality + _HEADLINE_WEIGHT * headline + _POSITION_WEIGHT * position
         scores.append(score)
     return scores
-
-
-def _mostly_quoted(text: str) -> bool:
-    inside = sum(len(m) for m in re.findall(r"[“\"][^”\"]*[”\"]", text))
-    return inside > 0.5 * len(text)
 
 
 def _overlap(a: list[str], b: set[str]) -> float:
@@ -70,11 +78,16 @@ def _overlap(a: list[str], b: set[str]) -> float:
     return len(sa & b) / (len(sa) or 1)
 
 
-def summarize(title: str, sents: list[Segment]) -> list[Segment]:
-    """Two or three whole sentences, in article order, opening with the lead."""
+def summarize(
+    title: str, sents: list[Segment], scores: list[float] | None = None
+) -> list[Segment]:
+    """Two or three whole sentences, in article order, opening with the lead.
+
+    ``scores`` may pass :func:`rank_sentences`'s result when the caller has it already.
+    """
     if not sents:
         return []
-    scores = rank_sentences(title, sents)
+    scores = scores if scores is not None else rank_sentences(title, sents)
     chosen: list[int] = []
     lead = next((i for i, s in enumerate(sents) if scores[i] > 0), 0)
     chosen.append(lead)
@@ -94,12 +107,26 @@ def summarize(title: str, sents: list[Segment]) -> list[Segment]:
     return [sents[i] for i in sorted(chosen)]
 
 
-def key_points(title: str, sents: list[Segment], summary: list[Segment]) -> list[str]:
+def _stands_alone(text: str) -> bool:
+    """Whether a sentence makes a point read on its own: long enough, and not a bare quote
+    whose speaker is named in another sentence."""
+    bare_quote = text[:1] in "\"“‘'" and text.rstrip()[-1:] in "\"”’'"
+    return len(text.split()) >= 8 and not bare_quote
+
+
+def key_points(
+    title: str,
+    sents: list[Segment],
+    summary: list[Segment],
+    scores: list[float] | None = None,
+) -> list[str]:
     """Three to five sentences a reader should not miss, beyond those in the summary when the
-    article has enough of them, in article order."""
+    article has enough of them, in article order.  Short sentences and bare quotes make a
+    point only when nothing better is left.  ``scores`` may pass :func:`rank_sentences`'s
+    result when the caller has it already."""
     if not sents:
         return []
-    scores = rank_sentences(title, sents)
+    scores = scores if scores is not None else rank_sentences(title, sents)
     in_summary = {s.start for s in summary}
     order = sorted(range(len(sents)), key=lambda i: (-scores[i], i))
     picked: list[int] = []
@@ -107,7 +134,7 @@ def key_points(title: str, sents: list[Segment], summary: list[Segment]) -> list
     for i in order:
         if len(picked) >= 5:
             break
-        if sents[i].start in in_summary or scores[i] <= 0:
+        if sents[i].start in in_summary or scores[i] <= 0 or not _stands_alone(sents[i].text):
             continue
         words = _content(sents[i].text)
         if _overlap(words, covered) > 0.6:
@@ -120,4 +147,4 @@ def key_points(title: str, sents: list[Segment], summary: list[Segment]) -> list
                 break
             if i not in picked:
                 picked.append(i)
-    return [sents[i].text for i in sorted(picked)]
+    return [without_dateline(sents[i].text) for i in sorted(picked)]

@@ -76,7 +76,7 @@ def _is_boundary(text: str, match: re.Match[str]) -> bool:
     if punct.rstrip("\"”’')]") != ".":
         # "?", "!" and ellipses end a sentence whenever a capital follows.
         return True
-    before = _WORD_BEFORE.search(text, 0, match.start())
+    before = _WORD_BEFORE.search(text, max(0, match.start() - 40), match.start())
     if before is None:
         return True
     word = before.group(1).lower().rstrip(".")

@@ -46,16 +46,25 @@ def iter_article_files(paths: list[Path]) -> Iterator[Path]:
             yield path
 
 
-def load_file(path: Path) -> list[LoadedArticle]:
-    """Read one article file; raise :class:`SourceError` naming the file if it is unusable."""
+def load_file(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> list[LoadedArticle]:
+    """Read one article file; raise :class:`SourceError` naming the file if it is unusable.
+
+    A file over ``max_bytes`` is refused before any of it is read.
+    """
     try:
         size = path.stat().st_size
     except OSError as exc:
         raise SourceError(f"{path}: cannot read ({exc.strerror})") from None
-    if size > MAX_FILE_BYTES:
-        raise SourceError(f"{path}: file is {size:,} bytes, over the {MAX_FILE_BYTES:,} limit")
+    if size > max_bytes:
+        raise SourceError(f"{path}: file is {size:,} bytes, over the {max_bytes:,} limit")
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SourceError(f"{path}: cannot read ({exc.strerror})") from None
+    if b"\x00" in data[:8192]:
+        raise SourceError(f"{path}: binary file, not text")
+    try:
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise SourceError(f"{path}: not UTF-8 text") from None
     suffix = path.suffix.lower()

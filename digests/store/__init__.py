@@ -4,6 +4,7 @@ Open a :class:`Store` with a database URL (SQLite by default, PostgreSQL by URL)
 packaged migrations on open. ``python -m digests.store upgrade`` does the same as a release step.
 """
 
+from digests.store import scale as _scale  # noqa: F401 - registers its tables
 from digests.store.articles import UpsertOutcome
 from digests.store.engine import DEFAULT_URL, create_engine, normalize_url, safe_url
 from digests.store.errors import NotFound, StoreError
@@ -15,6 +16,7 @@ from digests.store.records import (
     DigestRecord,
     Subscriber,
 )
+from digests.store.sources import PollRecord, SourceItem, SourceState
 from digests.store.store import Store
 
 __all__ = [
@@ -24,6 +26,9 @@ __all__ = [
     "DeliveryStatus",
     "DigestRecord",
     "NotFound",
+    "PollRecord",
+    "SourceItem",
+    "SourceState",
     "Store",
     "StoreError",
     "Subscriber",

@@ -3,6 +3,10 @@
 A run is recorded once, with one ``pending`` delivery per chat, in a single transaction. Senders
 *claim* due deliveries (``pending`` to ``sending``), then report each one sent, due for retry,
 failed or blocked. Rows a crashed sender left in ``sending`` are requeued on the next start.
+
+A digest longer than one message has several parts; ``parts_sent`` counts those Telegram has
+confirmed, so a resumed delivery sends only the rest. A busy sender reports many outcomes in one
+transaction (:meth:`OutboxQueries.record_outcomes`) rather than one row at a time.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -31,7 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from digests.store.base import Clock, StoreBase
 from digests.store.columns import UTCDateTime, as_utc, utcnow
 from digests.store.errors import NotFound
-from digests.store.records import Delivery, DeliveryStatus, DigestRecord
+from digests.store.records import Delivery, DeliveryOutcome, DeliveryStatus, DigestRecord
 from digests.store.tables import DeliveryRow, DigestRow, SubscriberRow
 
 #: Longer error texts are cut: they are for a person skimming ``/stats``, not a log archive.
@@ -162,6 +166,8 @@ class OutboxQueries(StoreBase):
         if limit <= 0:
             return []
         now = self.clock() if now is None else as_utc(now)
+        if self.dialect == "sqlite":
+            return await self._claim_sqlite(limit, now)
         due: Select[tuple[int]] = (
             select(DeliveryRow.id)
             .where(
@@ -173,28 +179,205 @@ class OutboxQueries(StoreBase):
         )
         if self.dialect == "postgresql":
             due = due.with_for_update(skip_locked=True)
+        table = DeliveryRow.__table__
         claim = (
-            update(DeliveryRow)
+            update(table)
             # The status test is repeated so that a row changed since the subquery read it
             # (PostgreSQL re-checks the outer WHERE after waiting on a lock) is left alone.
             .where(
-                DeliveryRow.id.in_(due.scalar_subquery()),
-                DeliveryRow.status == DeliveryStatus.PENDING.value,
+                table.c.id.in_(due.scalar_subquery()),
+                table.c.status == DeliveryStatus.PENDING.value,
             )
             .values(
                 status=DeliveryStatus.SENDING.value,
-                attempts=DeliveryRow.attempts + 1,
+                attempts=table.c.attempts + 1,
                 claimed_at=now,
             )
-            .returning(DeliveryRow)
+            # Plain rows, not ORM objects: a sender claims hundreds at a time.
+            .returning(*table.c)
         )
         async with self._sessions.begin() as session:
-            rows = list(
-                await session.scalars(claim, execution_options={"synchronize_session": False})
+            rows = list((await session.execute(claim)).mappings())
+            parts = await self._parts_for(session, {row["digest_id"] for row in rows})
+        rows.sort(key=lambda row: (row["next_attempt_at"], row["id"]))
+        return [_delivery_from(row, *parts[row["digest_id"]]) for row in rows]
+
+    async def _claim_sqlite(self, limit: int, now: dt.datetime) -> list[Delivery]:
+        # One statement in autocommit mode, for the reason given in _record_outcomes_sqlite.
+        stamp = now.astimezone(dt.UTC).replace(tzinfo=None).strftime(_SQLITE_TIME)
+        async with self.engine.connect() as connection:
+            driver = (await connection.get_raw_connection()).driver_connection
+            found = await driver.execute_fetchall(_SQLITE_CLAIM, (stamp, stamp, limit))
+        rows = [dict(zip(_CLAIMED_COLUMNS, values, strict=True)) for values in found]
+        for row in rows:
+            for name in ("next_attempt_at", "created_at", "claimed_at", "sent_at"):
+                if row[name] is not None:
+                    row[name] = dt.datetime.fromisoformat(row[name]).replace(tzinfo=dt.UTC)
+            if row["message_ids"] is not None:
+                row["message_ids"] = json.loads(row["message_ids"])
+        if not rows:
+            return []
+        async with self._sessions() as session:
+            parts = await self._parts_for(session, {row["digest_id"] for row in rows})
+        rows.sort(key=lambda row: (row["next_attempt_at"], row["id"]))
+        return [_delivery_from(row, *parts[row["digest_id"]]) for row in rows]
+
+    async def record_outcomes(self, outcomes: Sequence[DeliveryOutcome]) -> None:
+        """Record what a sender learned about many deliveries, in one transaction.
+
+        Each outcome sets its delivery's status, part cursor, message ids, attempts and error;
+        ``blocked`` ones also unsubscribe their chat; ``pending`` ones (handed back) keep their
+        place in the queue. A delivery already ``sent`` is left alone, so a late report cannot
+        turn it back into work. On SQLite the deliveries and the unsubscriptions are written
+        by two statements, each atomic.
+        """
+        if not outcomes:
+            return
+        if self.dialect == "sqlite":
+            await self._record_outcomes_sqlite(outcomes)
+            return
+        now = self.clock()
+        table = DeliveryRow.__table__
+        sent = DeliveryStatus.SENT.value
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("b_id"), table.c.status != sent)
+            .values(
+                status=bindparam("b_status"),
+                parts_sent=bindparam("b_parts_sent"),
+                message_ids=bindparam("b_message_ids", type_=table.c.message_ids.type),
+                attempts=bindparam("b_attempts"),
+                last_error=bindparam("b_error"),
+                sent_at=func.coalesce(
+                    bindparam("b_sent_at", type_=UTCDateTime()), table.c.sent_at
+                ),
             )
-            parts = await self._parts_for(session, {row.digest_id for row in rows})
-        rows.sort(key=lambda row: (row.next_attempt_at, row.id))
-        return [_delivery(row, *parts[row.digest_id]) for row in rows]
+        )
+        rows = [
+            {
+                "b_id": o.delivery_id,
+                "b_status": str(o.status),
+                "b_parts_sent": o.parts_sent,
+                "b_message_ids": list(o.message_ids),
+                "b_attempts": o.attempts,
+                "b_error": None if o.error is None else _clip(o.error),
+                "b_sent_at": now if o.status == sent else None,
+            }
+            for o in outcomes
+        ]
+        blocked = [
+            {"b_chat": o.chat_id, "b_reason": _clip(o.error or "blocked")}
+            for o in outcomes
+            if o.status == DeliveryStatus.BLOCKED
+        ]
+        async with self._sessions.begin() as session:
+            await session.execute(statement, rows)
+            if blocked:
+                subscribers = SubscriberRow.__table__
+                await session.execute(
+                    update(subscribers)
+                    .where(subscribers.c.chat_id == bindparam("b_chat"), subscribers.c.active)
+                    .values(
+                        active=False,
+                        unsubscribed_at=now,
+                        inactive_reason=bindparam("b_reason"),
+                    ),
+                    blocked,
+                )
+
+    async def _record_outcomes_sqlite(self, outcomes: Sequence[DeliveryOutcome]) -> None:
+        # SQLite has one writer at a time, and a transaction holds its lock for every round
+        # trip to the driver's thread (BEGIN, UPDATE, COMMIT), each waiting for a busy event
+        # loop; meanwhile readers queue in SQLite's busy handler, which sleeps in steps of up
+        # to 100 ms. One statement in autocommit mode holds the lock only while it runs.
+        now = as_utc(self.clock()).replace(tzinfo=None).strftime(_SQLITE_TIME)
+        payload = json.dumps([
+            {
+                "id": o.delivery_id,
+                "status": str(o.status),
+                "parts_sent": o.parts_sent,
+                "message_ids": list(o.message_ids),
+                "attempts": o.attempts,
+                "error": None if o.error is None else _clip(o.error),
+            }
+            for o in outcomes
+        ])
+        blocked = [
+            {"chat": o.chat_id, "reason": _clip(o.error or "blocked")}
+            for o in outcomes
+            if o.status == DeliveryStatus.BLOCKED
+        ]
+        async with self.engine.connect() as connection:
+            driver = (await connection.get_raw_connection()).driver_connection
+            await driver.execute_fetchall(_SQLITE_RECORD, (now, payload))
+            if blocked:
+                await driver.execute_fetchall(_SQLITE_UNSUBSCRIBE, (now, json.dumps(blocked)))
+
+    async def move_chat(self, old_chat_id: int, new_chat_id: int, reason: str) -> set[int]:
+        """Follow a group that became a supergroup: subscribe the new id, move unsent work.
+
+        The new chat inherits the old one's subscription (type ``supergroup``, same title,
+        language and time zone); the old one ends inactive with ``reason``. Unfinished
+        deliveries move to the new id, except where the new chat already has its own copy of
+        that digest: those end ``failed``, as a second copy would be a duplicate. Returns the
+        ids of the deliveries that moved.
+        """
+        now = self.clock()
+        subscribers = SubscriberRow.__table__
+        deliveries = DeliveryRow.__table__
+        unfinished = (DeliveryStatus.PENDING.value, DeliveryStatus.SENDING.value)
+        async with self._sessions.begin() as session:
+            old = (
+                await session.execute(
+                    select(subscribers).where(subscribers.c.chat_id == old_chat_id)
+                )
+            ).mappings().first()
+            if old is not None:
+                values = {
+                    "chat_id": new_chat_id,
+                    "chat_type": "supergroup",
+                    "title": old["title"],
+                    "language": old["language"],
+                    "timezone": old["timezone"],
+                    "active": True,
+                    "subscribed_at": now,
+                }
+                await session.execute(
+                    self._insert(SubscriberRow)
+                    .values(**values)
+                    .on_conflict_do_update(
+                        index_elements=[SubscriberRow.chat_id],
+                        set_={"active": True, "unsubscribed_at": None, "inactive_reason": None},
+                    )
+                )
+                await session.execute(
+                    update(subscribers)
+                    .where(subscribers.c.chat_id == old_chat_id)
+                    .values(active=False, unsubscribed_at=now, inactive_reason=_clip(reason))
+                )
+            taken = select(deliveries.c.digest_id).where(deliveries.c.chat_id == new_chat_id)
+            await session.execute(
+                update(deliveries)
+                .where(
+                    deliveries.c.chat_id == old_chat_id,
+                    deliveries.c.status.in_(unfinished),
+                    deliveries.c.digest_id.in_(taken.scalar_subquery()),
+                )
+                .values(
+                    status=DeliveryStatus.FAILED.value,
+                    last_error=_clip(f"{reason}; the new chat has its own copy"),
+                )
+            )
+            moved = await session.execute(
+                update(deliveries)
+                .where(
+                    deliveries.c.chat_id == old_chat_id,
+                    deliveries.c.status.in_(unfinished),
+                )
+                .values(chat_id=new_chat_id)
+                .returning(deliveries.c.id)
+            )
+            return set(moved.scalars())
 
     async def mark_sent(self, delivery_id: int, message_ids: list[int]) -> None:
         """Record that the delivery reached the chat as the given Telegram messages."""
@@ -203,6 +386,7 @@ class OutboxQueries(StoreBase):
             allow_after_sent=True,
             status=DeliveryStatus.SENT.value,
             message_ids=list(message_ids),
+            parts_sent=len(message_ids),
             sent_at=self.clock(),
         )
 
@@ -242,9 +426,9 @@ class OutboxQueries(StoreBase):
         """Return to ``pending`` the ``sending`` rows claimed before ``older_than``.
 
         A worker that crashed mid-send leaves such rows; call this on start, with a cut-off
-        well beyond the longest send. Returns how many rows were requeued.
+        well beyond the longest send. They keep their place in the queue (their due time), so
+        interrupted deliveries resume before others. Returns how many rows were requeued.
         """
-        now = self.clock()
         async with self._sessions.begin() as session:
             result = await session.execute(
                 update(DeliveryRow)
@@ -252,7 +436,7 @@ class OutboxQueries(StoreBase):
                     DeliveryRow.status == DeliveryStatus.SENDING.value,
                     DeliveryRow.claimed_at < as_utc(older_than),
                 )
-                .values(status=DeliveryStatus.PENDING.value, next_attempt_at=now)
+                .values(status=DeliveryStatus.PENDING.value)
                 .returning(DeliveryRow.id),
                 execution_options={"synchronize_session": False},
             )
@@ -264,6 +448,16 @@ class OutboxQueries(StoreBase):
         async with self._sessions() as session:
             found = {status: count for status, count in await session.execute(query)}
         return {status.value: found.get(status.value, 0) for status in DeliveryStatus}
+
+    async def delivery_summary(self) -> dict[str, int]:
+        """``queued`` (pending or being sent), ``sent``, ``failed`` and ``blocked``, in order."""
+        counts = await self.delivery_counts()
+        return {
+            "queued": counts[DeliveryStatus.PENDING] + counts[DeliveryStatus.SENDING],
+            "sent": counts[DeliveryStatus.SENT],
+            "failed": counts[DeliveryStatus.FAILED],
+            "blocked": counts[DeliveryStatus.BLOCKED],
+        }
 
     async def deliveries_for_digest(self, digest_id: int) -> list[Delivery]:
         query = select(DeliveryRow).where(DeliveryRow.digest_id == digest_id)
@@ -295,6 +489,45 @@ class OutboxQueries(StoreBase):
             self._parts.popitem(last=False)
 
 
+#: How :class:`~digests.store.columns.UTCDateTime` stores times in SQLite (text in UTC).
+_SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
+
+# The statements behind ``record_outcomes`` on SQLite: every outcome travels in one JSON
+# parameter that ``json_each`` unpacks. Parameters: now, outcomes (a JSON list).
+_SQLITE_RECORD = """
+UPDATE deliveries SET
+    status = json_extract(o.value, '$.status'),
+    parts_sent = json_extract(o.value, '$.parts_sent'),
+    message_ids = json_extract(o.value, '$.message_ids'),
+    attempts = json_extract(o.value, '$.attempts'),
+    last_error = json_extract(o.value, '$.error'),
+    sent_at = CASE WHEN json_extract(o.value, '$.status') = 'sent' THEN ?
+                   ELSE deliveries.sent_at END
+FROM json_each(?) AS o
+WHERE deliveries.id = json_extract(o.value, '$.id') AND deliveries.status != 'sent'
+"""
+_CLAIMED_COLUMNS = (
+    "id", "digest_id", "chat_id", "status", "attempts", "next_attempt_at", "created_at",
+    "last_error", "message_ids", "claimed_at", "sent_at", "parts_sent",
+)
+# Parameters: now (claimed_at), now (due by), limit.
+_SQLITE_CLAIM = f"""
+UPDATE deliveries SET status = 'sending', attempts = attempts + 1, claimed_at = ?
+WHERE status = 'pending' AND id IN (
+    SELECT id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ?
+    ORDER BY next_attempt_at, id LIMIT ?
+)
+RETURNING {", ".join(_CLAIMED_COLUMNS)}
+"""
+# Parameters: now, blocked chats (a JSON list of {chat, reason}).
+_SQLITE_UNSUBSCRIBE = """
+UPDATE subscribers SET active = 0, unsubscribed_at = ?,
+    inactive_reason = json_extract(b.value, '$.reason')
+FROM json_each(?) AS b
+WHERE subscribers.chat_id = json_extract(b.value, '$.chat') AND subscribers.active
+"""
+
+
 def _clip(error: str) -> str:
     return error if len(error) <= MAX_ERROR_LENGTH else error[: MAX_ERROR_LENGTH - 1] + "…"
 
@@ -311,18 +544,25 @@ def _digest(row: DigestRow) -> DigestRecord:
 
 
 def _delivery(row: DeliveryRow, edition: str, parts: Sequence[str]) -> Delivery:
+    columns = DeliveryRow.__table__.c.keys()
+    return _delivery_from({name: getattr(row, name) for name in columns}, edition, parts)
+
+
+def _delivery_from(row: Mapping[str, Any], edition: str, parts: Sequence[str]) -> Delivery:
+    message_ids = row["message_ids"]
     return Delivery(
-        id=row.id,
-        digest_id=row.digest_id,
-        chat_id=row.chat_id,
-        status=row.status,
-        attempts=row.attempts,
-        next_attempt_at=row.next_attempt_at,
-        created_at=row.created_at,
-        last_error=row.last_error,
-        message_ids=None if row.message_ids is None else list(row.message_ids),
-        claimed_at=row.claimed_at,
-        sent_at=row.sent_at,
+        id=row["id"],
+        digest_id=row["digest_id"],
+        chat_id=row["chat_id"],
+        status=row["status"],
+        attempts=row["attempts"],
+        next_attempt_at=row["next_attempt_at"],
+        created_at=row["created_at"],
+        last_error=row["last_error"],
+        message_ids=None if message_ids is None else list(message_ids),
+        claimed_at=row["claimed_at"],
+        sent_at=row["sent_at"],
         edition=edition,
         parts=list(parts),
+        parts_sent=row["parts_sent"],
     )

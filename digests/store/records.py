@@ -67,3 +67,24 @@ class Delivery:
     sent_at: dt.datetime | None = None
     edition: str = ""
     parts: list[str] = field(default_factory=list)
+    #: How many parts Telegram has confirmed; a resumed delivery starts at the next one.
+    parts_sent: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryOutcome:
+    """What a sender learned about one delivery, recorded with others in one transaction.
+
+    ``status`` is where the delivery now stands: ``sending`` while parts remain (progress, or
+    a failed attempt to be retried by the same sender), ``sent``, ``failed`` or ``blocked``
+    (which also unsubscribes ``chat_id``), or ``pending`` to hand it back to the queue.
+    ``message_ids`` are those of every part sent so far.
+    """
+
+    delivery_id: int
+    chat_id: int
+    status: DeliveryStatus
+    parts_sent: int
+    message_ids: list[int]
+    attempts: int
+    error: str | None = None

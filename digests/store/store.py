@@ -18,10 +18,12 @@ from digests.store.engine import DEFAULT_URL, create_engine, safe_url
 from digests.store.errors import StoreError
 from digests.store.migrate import upgrade
 from digests.store.outbox import OutboxQueries
+from digests.store.preferences import PreferenceQueries
+from digests.store.sources import SourceQueries
 from digests.store.subscribers import SubscriberQueries
 
 
-class Store(ArticleQueries, SubscriberQueries, OutboxQueries):
+class Store(ArticleQueries, SubscriberQueries, OutboxQueries, SourceQueries, PreferenceQueries):
     """Access to the database behind one async engine.
 
     Open with :meth:`open`, which also brings the schema up to date, and :meth:`close` when

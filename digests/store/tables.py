@@ -94,7 +94,7 @@ class DigestRow(Base):
 
 
 class DeliveryRow(Base):
-    """The outbox: one digest for one chat, and where its sending stands."""
+    """The outbox: one digest for one chat, and how far its sending has got, part by part."""
 
     __tablename__ = "deliveries"
 
@@ -112,6 +112,8 @@ class DeliveryRow(Base):
     message_ids: Mapped[list[int] | None] = mapped_column(JSONType)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    #: Parts Telegram confirmed (their ids are in ``message_ids``); sending resumes after them.
+    parts_sent: Mapped[int] = mapped_column(Integer, server_default=text("0"))
 
     __table_args__ = (
         UniqueConstraint("digest_id", "chat_id"),

@@ -1,4 +1,4 @@
-"""Delivery engine: one outbox row per message part, per-chat pacing.
+"""Delivery engine: a part cursor on each delivery, so a resumed send skips confirmed parts.
 
 Revision ID: 0002
 Revises: 0001
@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
+from alembic import op
+
 revision: str = "0002"
 down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None
@@ -16,8 +19,22 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    """Reserved for this change; nothing to do yet."""
+    with op.batch_alter_table("deliveries") as table:
+        table.add_column(
+            sa.Column("parts_sent", sa.Integer(), server_default=sa.text("0"), nullable=False)
+        )
+    # Deliveries finished before this revision sent every part they have a message id for.
+    length = (
+        "jsonb_array_length(message_ids)"
+        if op.get_bind().dialect.name == "postgresql"
+        else "json_array_length(message_ids)"
+    )
+    op.execute(
+        f"UPDATE deliveries SET parts_sent = {length} "
+        "WHERE status = 'sent' AND message_ids IS NOT NULL"
+    )
 
 
 def downgrade() -> None:
-    """Reserved for this change; nothing to do yet."""
+    with op.batch_alter_table("deliveries") as table:
+        table.drop_column("parts_sent")

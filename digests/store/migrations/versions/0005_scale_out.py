@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
+from alembic import op
+
 revision: str = "0005"
 down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
@@ -16,8 +19,15 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    """Reserved for this change; nothing to do yet."""
+    # Leadership needs no table (advisory locks); the shared rate limit keeps one row per key.
+    op.create_table(
+        "rate_limits",
+        sa.Column("key", sa.String(200), nullable=False),
+        sa.Column("tat", sa.Float(53), nullable=False),
+        sa.Column("checked_at", sa.Float(53), nullable=False),
+        sa.PrimaryKeyConstraint("key", name="pk_rate_limits"),
+    )
 
 
 def downgrade() -> None:
-    """Reserved for this change; nothing to do yet."""
+    op.drop_table("rate_limits")

@@ -1,0 +1,210 @@
+"""Telegram's rate limits, kept on our side so that Telegram never has to enforce them.
+
+Two kinds of limit apply to every message a bot sends:
+
+* a global one, shared by the outbox and command replies: :class:`RateLimiter` behind the
+  small :class:`Limiter` interface (``acquire`` and ``pause``), so that an implementation shared
+  between worker processes can replace it;
+* one per chat, about a message a second in a private chat and 20 a minute in a group or
+  channel: :class:`ChatPacer`, which says when a chat may next receive a message.
+
+Both aim a little below the limit (``headroom``): Telegram counts messages when they *arrive*,
+and a message delayed on its way can arrive closer to the next one than it was sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Protocol, runtime_checkable
+
+__all__ = ["ChatPacer", "Limiter", "RateLimiter"]
+
+#: Aim this fraction below every limit (2%: 20 ms of slack in a one-second window).
+DEFAULT_HEADROOM = 0.02
+
+#: How early a grant may come when the event loop woke up late: lets the limiter catch up
+#: after a short stall without ever bunching more than a few messages.
+CATCH_UP = 0.005
+
+
+@runtime_checkable
+class Limiter(Protocol):
+    """The global send limit as the sender and the reply path see it.
+
+    An implementation shared by several workers (PostgreSQL, Redis) only needs these two
+    methods.
+    """
+
+    async def acquire(self, *, urgent: bool = False) -> None:
+        """Wait until one more message may be sent now, and count it.
+
+        ``urgent`` callers (replies to a person) go before every waiting non-urgent one
+        (the outbox), so a fan-out never delays an answer by more than one interval.
+        """
+        ...
+
+    def pause(self, seconds: float) -> None:
+        """Let nothing through for ``seconds``, as Telegram's ``retry_after`` asks."""
+        ...
+
+
+class RateLimiter:
+    """At most ``rate`` grants a second, evenly spaced, urgent ones first.
+
+    Args:
+        rate: the limit in messages per second; ``None`` or ``0`` grants at once (only
+            :meth:`pause` holds callers back), for local servers and benchmarks.
+        headroom: fraction of ``rate`` left unused as a safety margin.
+        clock: monotonic seconds; tests may pass their own.
+
+    Grants follow the generic cell rate algorithm: each is due one interval
+    (``1 / (rate * (1 - headroom))``) after the previous one, so any window of a second holds
+    fewer than ``rate`` of them, which is how Telegram counts.
+    """
+
+    def __init__(
+        self,
+        rate: float | None = 30.0,
+        *,
+        headroom: float = DEFAULT_HEADROOM,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if rate is not None and rate < 0:
+            raise ValueError("rate must be positive, or 0/None for no limit")
+        if not 0 <= headroom < 1:
+            raise ValueError("headroom is a fraction between 0 and 1")
+        self.rate = rate or None
+        self.interval = 0.0 if self.rate is None else 1.0 / (self.rate * (1 - headroom))
+        self._clock = clock
+        self._due = 0.0  # when the next grant is due (the "theoretical arrival time")
+        self._paused_until = 0.0
+        self._urgent: deque[asyncio.Future[None]] = deque()
+        self._normal: deque[asyncio.Future[None]] = deque()
+        self._timer: asyncio.TimerHandle | None = None
+        #: Grants so far (both kinds): for statistics and tests.
+        self.granted = 0
+
+    def __repr__(self) -> str:
+        rate = "unlimited" if self.rate is None else f"{self.rate:g}/s"
+        return f"<RateLimiter {rate}, {len(self._urgent) + len(self._normal)} waiting>"
+
+    @property
+    def paused_for(self) -> float:
+        """Seconds left of the current pause (0 when not paused)."""
+        return max(0.0, self._paused_until - self._clock())
+
+    def pause(self, seconds: float) -> None:
+        """Grant nothing for ``seconds`` from now; a longer pause already running is kept."""
+        until = self._clock() + max(0.0, seconds)
+        if until > self._paused_until:
+            self._paused_until = until
+            self._due = max(self._due, until)
+            self._reschedule()
+
+    async def acquire(self, *, urgent: bool = False) -> None:
+        if not self._urgent and not self._normal and self._ready(self._clock()):
+            self._grant(self._clock())
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        (self._urgent if urgent else self._normal).append(future)
+        self._reschedule()
+        # A caller cancelled while waiting leaves a cancelled future, skipped when served; one
+        # cancelled just after its grant leaves that grant unused, erring on the side of less.
+        await future
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _ready(self, now: float) -> bool:
+        if now < self._paused_until:
+            return False
+        return self.rate is None or now >= self._due - CATCH_UP
+
+    def _grant(self, now: float) -> None:
+        self.granted += 1
+        if self.rate is not None:
+            # From the due time, not from now: a grant served a little late does not push
+            # every later one back (up to CATCH_UP), so the long-run rate stays exact.
+            self._due = max(self._due, now - CATCH_UP) + self.interval
+
+    def _next_waiter(self) -> asyncio.Future[None] | None:
+        for queue in (self._urgent, self._normal):
+            while queue and queue[0].done():  # cancelled while waiting
+                queue.popleft()
+            if queue:
+                return queue.popleft()
+        return None
+
+    def _reschedule(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._serve()
+
+    def _serve(self) -> None:
+        self._timer = None
+        now = self._clock()
+        while (self._urgent or self._normal) and self._ready(now):
+            waiter = self._next_waiter()
+            if waiter is None:
+                break
+            self._grant(now)
+            waiter.set_result(None)
+        if self._urgent or self._normal:
+            wake = max(self._paused_until, self._due - CATCH_UP)
+            loop = asyncio.get_running_loop()
+            self._timer = loop.call_at(loop.time() + max(0.0, wake - now), self._serve)
+
+
+class ChatPacer:
+    """When each chat may next receive a message: Telegram's per-chat limits.
+
+    Private chats (positive ids) get one message per ``private_interval`` seconds; groups and
+    channels (negative ids) one per ``group_interval`` (20 a minute is one every 3 s). Both are
+    stretched by ``headroom``. The pacer only answers and remembers; the sender waits.
+    """
+
+    def __init__(
+        self,
+        *,
+        private_per_second: float = 1.0,
+        group_per_minute: float = 20.0,
+        headroom: float = DEFAULT_HEADROOM,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if private_per_second <= 0 or group_per_minute <= 0:
+            raise ValueError("per-chat limits must be positive")
+        self.private_interval = (1.0 / private_per_second) * (1 + headroom)
+        self.group_interval = (60.0 / group_per_minute) * (1 + headroom)
+        self._clock = clock
+        self._next: dict[int, float] = {}
+
+    def interval(self, chat_id: int) -> float:
+        """Seconds between two messages to ``chat_id``."""
+        return self.private_interval if chat_id > 0 else self.group_interval
+
+    def ready_at(self, chat_id: int) -> float:
+        """The clock time from which ``chat_id`` may receive its next message."""
+        return self._next.get(chat_id, 0.0)
+
+    def sent(self, chat_id: int, at: float | None = None) -> None:
+        """Note a message to ``chat_id`` sent at ``at`` (now by default)."""
+        when = self._clock() if at is None else at
+        self._next[chat_id] = when + self.interval(chat_id)
+
+    def hold(self, chat_id: int, seconds: float) -> None:
+        """Send nothing to ``chat_id`` for ``seconds`` (Telegram said so for this chat)."""
+        self._next[chat_id] = max(self.ready_at(chat_id), self._clock() + seconds)
+
+    def forget_idle(self) -> int:
+        """Drop chats whose pause is over, to bound memory; returns how many were dropped."""
+        now = self._clock()
+        idle = [chat for chat, ready in self._next.items() if ready <= now]
+        for chat in idle:
+            del self._next[chat]
+        return len(idle)
+
+    def __len__(self) -> int:
+        return len(self._next)

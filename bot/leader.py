@@ -1,0 +1,203 @@
+"""Leadership among workers: one PostgreSQL advisory lock per job only one worker may do.
+
+Several workers may share one PostgreSQL database; some jobs must still run in exactly one of
+them (the edition scheduler; polling Telegram for updates). Each such job is a *leadership*: a
+session-level advisory lock taken with ``pg_try_advisory_lock`` on a connection kept open for
+as long as the worker leads. PostgreSQL releases the lock the moment that connection ends, so
+when the leader dies (even by ``kill -9``) the lock is free, and the other workers, which
+retry every few seconds, take it over::
+
+    leadership = Leadership(store.engine, "scheduler",
+                            on_acquired=scheduler.start, on_lost=scheduler.stop)
+    await leadership.start()   # leads at once if the lock is free, else keeps trying
+    ...
+    await leadership.stop()    # releases the lock so another worker takes over at once
+
+The leader also checks its connection every few seconds: a leader that lost it (database
+restart, network cut) stops leading before another worker can have started. On SQLite there is
+one worker by design, so the lock is held trivially and never lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+log = logging.getLogger(__name__)
+
+Callback = Callable[[], Awaitable[None]]
+
+#: Seconds between attempts to take a lock another worker holds.
+DEFAULT_RETRY = 5.0
+
+
+def lock_key(name: str) -> int:
+    """The advisory lock id of ``name``: a stable signed 64-bit number."""
+    digest = hashlib.blake2b(f"digestbot:{name}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+class Leadership:
+    """Leads ``name`` while this worker holds its advisory lock, calling back on each change.
+
+    Args:
+        engine: the store's engine; on PostgreSQL one of its connections is kept while leading.
+        name: what is led (``"scheduler"``, ``"poller"``); workers of one database share it.
+        on_acquired: awaited when this worker starts leading. If it raises, the lock is
+            released and taken again later.
+        on_lost: awaited when this worker stops leading (lost connection, :meth:`stop`).
+        retry: seconds between attempts while another worker leads, and between checks of
+            the held connection.
+    """
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        name: str,
+        *,
+        on_acquired: Callback | None = None,
+        on_lost: Callback | None = None,
+        retry: float = DEFAULT_RETRY,
+    ) -> None:
+        self.engine = engine
+        self.name = name
+        self.key = lock_key(name)
+        self.on_acquired = on_acquired
+        self.on_lost = on_lost
+        self.retry = retry
+        self._connection: AsyncConnection | None = None
+        self._held = False
+        self._changed = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def __repr__(self) -> str:
+        return f"<Leadership {self.name} {'held' if self._held else 'not held'}>"
+
+    @property
+    def held(self) -> bool:
+        """Whether this worker leads now."""
+        return self._held
+
+    @property
+    def shared(self) -> bool:
+        """Whether other workers can compete (PostgreSQL); on SQLite the lock is trivial."""
+        return self.engine.dialect.name == "postgresql"
+
+    async def start(self) -> None:
+        """Try to lead now, then keep trying (or checking the held lock) in the background."""
+        if self._task is not None:
+            return
+        if not self.shared:
+            await self._become_leader()
+            return
+        try:
+            # The first attempt in the caller's time, so a lone worker leads before it serves.
+            await self._attempt()
+        except Exception as exc:
+            log.warning("%s leadership: database unreachable (%s); retrying", self.name,
+                        type(exc).__name__)
+        self._task = asyncio.create_task(self._run(), name=f"leadership:{self.name}")
+
+    async def wait_held(self) -> None:
+        """Return once this worker leads (at once if it does)."""
+        while not self._held:
+            self._changed.clear()
+            await self._changed.wait()
+
+    async def stop(self) -> None:
+        """Stop leading and trying; another worker can take the lock at once."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        await self._release(unlock=True)
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self.retry)
+            try:
+                if self._held:
+                    await self._check()
+                else:
+                    await self._attempt()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("%s leadership: database unreachable (%s: %s); retrying",
+                            self.name, type(exc).__name__, exc)
+                await self._release(unlock=False)
+
+    async def _attempt(self) -> None:
+        connection = self._connection or await self.engine.connect()
+        self._connection = connection
+        try:
+            got = await connection.scalar(
+                text("SELECT pg_try_advisory_lock(:key)"), {"key": self.key}
+            )
+            # Session-level locks outlive transactions: do not sit idle in one.
+            await connection.commit()
+        except Exception:
+            await self._release(unlock=False)
+            raise
+        if got:
+            await self._become_leader()
+        else:
+            log.debug("%s leadership: another worker leads", self.name)
+
+    async def _check(self) -> None:
+        assert self._connection is not None
+        try:
+            await self._connection.scalar(text("SELECT 1"))
+            await self._connection.commit()
+        except Exception as exc:
+            log.warning("%s leadership lost: its database connection failed (%s)",
+                        self.name, type(exc).__name__)
+            await self._release(unlock=False)
+
+    async def _become_leader(self) -> None:
+        self._held = True
+        log.info("%s leadership acquired", self.name)
+        if self.on_acquired is not None:
+            try:
+                await self.on_acquired()
+            except Exception:
+                log.exception("%s leadership: starting failed; letting another worker try",
+                              self.name)
+                await self._release(unlock=True)
+                return
+        self._changed.set()
+
+    async def _release(self, *, unlock: bool) -> None:
+        """Stop leading; ``unlock`` says the connection is healthy enough to unlock on."""
+        was_held, self._held = self._held, False
+        connection, self._connection = self._connection, None
+        if was_held:
+            log.info("%s leadership released", self.name)
+            self._changed.set()
+            if self.on_lost is not None:
+                try:
+                    await self.on_lost()
+                except Exception:
+                    log.exception("%s leadership: stopping failed", self.name)
+        if connection is None:
+            return
+        try:
+            if unlock and was_held:
+                await connection.scalar(
+                    text("SELECT pg_advisory_unlock(:key)"), {"key": self.key}
+                )
+                await connection.commit()
+                await connection.close()
+            else:
+                # Possibly broken: drop the connection itself, which also frees any lock on it.
+                await connection.invalidate()
+                await connection.close()
+        except Exception:
+            log.debug("%s leadership: closing its connection failed", self.name, exc_info=True)

@@ -1,0 +1,179 @@
+"""The global rate limit shared by workers, in PostgreSQL or Redis.
+
+Each limiter here has a connection of its own, as separate worker processes would; together
+they must never grant more than the rate in any second, and a pause asked by one holds all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+import redis.asyncio as redis_asyncio
+
+import bot.shared_limit as limiter_module
+from bot.shared_limit import (
+    PostgresSlots,
+    RedisSlots,
+    SharedRateLimiter,
+    SlotSource,
+    shared_limiter,
+)
+from config import load_settings
+from digests.store import Store
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+postgres_only = pytest.mark.skipif(
+    os.environ.get("TEST_DATABASE", "").lower() == "sqlite",
+    reason="PostgreSQL only: runs in the PostgreSQL pass",
+)
+
+
+def most_in_any_second(times: list[float]) -> int:
+    ordered = sorted(times)
+    return max(sum(1 for u in ordered[i:] if u < t + 1.0) for i, t in enumerate(ordered))
+
+
+async def redis_available() -> None:
+    client = redis_asyncio.Redis.from_url(REDIS_URL)
+    try:
+        await client.ping()
+    except Exception as exc:
+        pytest.skip(f"Redis at {REDIS_URL} is not reachable ({type(exc).__name__})")
+    finally:
+        await client.aclose()
+
+
+@pytest.fixture(params=["postgresql", "redis"])
+async def slot_sources(
+    request: pytest.FixtureRequest,
+) -> AsyncIterator[Callable[[], SlotSource]]:
+    """A factory of slot sources sharing one key, each with its own connection."""
+    key = f"test:{uuid.uuid4().hex[:8]}"
+    made: list[SlotSource] = []
+    if request.param == "postgresql":
+        if os.environ.get("TEST_DATABASE", "").lower() == "sqlite":
+            pytest.skip("PostgreSQL only: runs in the PostgreSQL pass")
+        url = request.getfixturevalue("postgres_url")
+        await (await Store.open(url)).close()  # migrated: the rate_limits table exists
+
+        def make() -> SlotSource:
+            made.append(PostgresSlots(url, key))
+            return made[-1]
+    else:
+        if os.environ.get("TEST_DATABASE", "").lower() == "postgresql":
+            pytest.skip("Redis needs no database: runs in the SQLite pass")
+        await redis_available()
+
+        def make() -> SlotSource:
+            made.append(RedisSlots(REDIS_URL, key))
+            return made[-1]
+
+    yield make
+    for source in made:
+        await source.close()
+
+
+async def grant_times(limiter: SharedRateLimiter, until: float, out: list[float]) -> None:
+    while time.monotonic() < until:
+        await limiter.acquire()
+        out.append(time.monotonic())
+
+
+async def test_three_workers_together_stay_within_the_rate(
+    slot_sources: Callable[[], SlotSource],
+) -> None:
+    rate = 50
+    limiters = [SharedRateLimiter(slot_sources(), rate) for _ in range(3)]
+    granted: list[float] = []
+    until = time.monotonic() + 2.5
+    # Each "worker" has many sends waiting at once, as a fan-out does.
+    await asyncio.gather(*(grant_times(lim, until, granted) for lim in limiters for _ in range(8)))
+    assert most_in_any_second(granted) <= rate
+    achieved = (len(granted) - 1) / (max(granted) - min(granted))
+    assert achieved >= 0.9 * rate, f"only {achieved:.1f}/s"
+    # Every worker got a share: the slots are shared, not won by one.
+    assert all(lim.granted > 0.2 * len(granted) for lim in limiters)
+
+
+async def test_a_pause_in_one_worker_holds_the_others(
+    slot_sources: Callable[[], SlotSource],
+) -> None:
+    rate = 100
+    pausing, other = SharedRateLimiter(slot_sources(), rate), SharedRateLimiter(
+        slot_sources(), rate
+    )
+    granted: list[float] = []
+    start = time.monotonic()
+    task = asyncio.create_task(grant_times(other, start + 1.6, granted))
+    await asyncio.sleep(0.3)
+    pausing.pause(0.8)
+    paused_at = time.monotonic()
+    await task
+    # The other worker may use what it had reserved (one batch, 50 ms) and nothing more.
+    during = [t for t in granted if paused_at + 0.06 < t < paused_at + 0.79]
+    assert during == []
+    assert any(t > paused_at + 0.8 for t in granted), "sending never resumed"
+    await pausing.close()
+
+
+async def test_replies_go_before_the_outbox(slot_sources: Callable[[], SlotSource]) -> None:
+    limiter = SharedRateLimiter(slot_sources(), 20)
+    order: list[str] = []
+
+    async def take(name: str, urgent: bool) -> None:
+        await limiter.acquire(urgent=urgent)
+        order.append(name)
+
+    outbox = [asyncio.create_task(take(f"outbox{i}", False)) for i in range(6)]
+    await asyncio.sleep(0)
+    reply = asyncio.create_task(take("reply", True))
+    await asyncio.gather(*outbox, reply)
+    assert order.index("reply") <= 1
+
+
+def test_the_backend_follows_the_settings() -> None:
+    sqlite = load_settings(_env_file=None, delivery_rate=30)
+    assert shared_limiter(sqlite, 7001) is None
+    unlimited = load_settings(_env_file=None, delivery_rate=0,
+                              database_url="postgresql://bot:pw@127.0.0.1/db")
+    assert shared_limiter(unlimited, 7001) is None
+    postgres = shared_limiter(load_settings(
+        _env_file=None, delivery_rate=30, database_url="postgresql://bot:pw@127.0.0.1/db"
+    ), 7001)
+    assert isinstance(postgres, SharedRateLimiter) and isinstance(postgres.slots, PostgresSlots)
+    with_redis = shared_limiter(load_settings(
+        _env_file=None, delivery_rate=30, database_url="postgresql://bot:pw@127.0.0.1/db",
+        redis_url="redis://:hunter2@127.0.0.1:6379/0",
+    ), 7001)
+    assert isinstance(with_redis, SharedRateLimiter) and isinstance(with_redis.slots, RedisSlots)
+    assert "hunter2" not in repr(with_redis) and "pw" not in repr(postgres)
+
+
+async def test_sending_waits_while_the_shared_state_is_unreachable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    class Flaky:
+        """Refuses the first two reservations, as a restarting database would."""
+
+        def __init__(self) -> None:
+            self.calls = 0
+
+        async def reserve(self, span: float, pause: float = 0.0) -> float:
+            self.calls += 1
+            if self.calls <= 2:
+                raise ConnectionError("database restarting")
+            return 0.0
+
+        async def close(self) -> None:
+            return None
+
+    monkeypatch.setattr(limiter_module, "RETRY_UNREACHABLE", 0.05)
+    limiter = SharedRateLimiter(Flaky(), 100)
+    started = time.monotonic()
+    await asyncio.wait_for(limiter.acquire(), 2)
+    assert limiter.slots.calls == 3 and time.monotonic() - started >= 0.1

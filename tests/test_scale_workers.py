@@ -1,0 +1,202 @@
+"""Three worker processes on one PostgreSQL database, judged by the Bot API server's own log.
+
+Real ``python -m bot`` workers (one answering updates, the others ``WORKER_ROLE=sender``, or
+all of them ``all``) and ``bench/api_server.py`` each run in a process of their own:
+
+* one digest to 5,000 subscribers reaches each exactly once;
+* with the server enforcing a global limit, the three workers together never exceed it;
+* killing the worker that runs the schedule hands it to another within 30 s, and no run is
+  lost or doubled.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import os
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+
+from cluster import (
+    FIRST_CHAT,
+    ApiServerProcess,
+    WorkerProcess,
+    prepare_database,
+    wait_for,
+    worker_env,
+    workers_ready,
+)
+
+from digests.store import Store
+
+pytestmark = pytest.mark.skipif(
+    os.environ.get("TEST_DATABASE", "").lower() == "sqlite",
+    reason="several workers need PostgreSQL: runs in the PostgreSQL pass",
+)
+
+
+class Cluster:
+    """A server process and worker processes, all stopped at the end of the test."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.tmp_path = tmp_path
+        self.server: ApiServerProcess | None = None
+        self.workers: list[WorkerProcess] = []
+
+    def serve(self, chats: int, limit: int = 0) -> str:
+        self.server = ApiServerProcess(self.tmp_path / "sends.jsonl", limit=limit,
+                                       chats=(FIRST_CHAT, chats))
+        return self.server.start()
+
+    def start(self, env: dict[str, str], roles: list[str]) -> list[WorkerProcess]:
+        for index, role in enumerate(roles):
+            worker = WorkerProcess(f"w{index}", {**env, "WORKER_ROLE": role},
+                                   self.tmp_path / f"w{index}.log")
+            worker.start()
+            self.workers.append(worker)
+        return self.workers
+
+    def sends(self) -> list[dict]:
+        assert self.server is not None
+        return self.server.sends()
+
+    def accepted(self) -> list[dict]:
+        return [s for s in self.sends() if s["status"] == 200]
+
+    def stop(self) -> None:
+        for worker in self.workers:
+            worker.stop()
+        if self.server is not None:
+            self.server.stop()
+
+    def logs(self) -> str:
+        return "\n".join(f"--- {w.name}\n{w.log_path.read_text()[-3000:]}" for w in self.workers)
+
+
+@pytest.fixture
+def cluster(tmp_path: Path) -> Iterator[Cluster]:
+    running = Cluster(tmp_path)
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+async def publish_now(url: str, chats: int) -> int:
+    async with await Store.open(url) as store:
+        record = await store.record_digest(
+            "flash", dt.datetime.now(dt.UTC), ["<b>Flash</b> digest"], [], None
+        )
+        assert record is not None and record.queued == chats
+        return record.queued
+
+
+async def outbox_empty(url: str) -> bool:
+    async with await Store.open(url, migrate=False) as store:
+        counts = await store.delivery_counts()
+    return counts["pending"] == 0 and counts["sending"] == 0
+
+
+async def test_three_workers_deliver_a_digest_to_5000_subscribers_exactly_once(
+    cluster: Cluster, fresh_postgres_url: str
+) -> None:
+    chats = 5000
+    await prepare_database(fresh_postgres_url, range(FIRST_CHAT, FIRST_CHAT + chats))
+    base_url = cluster.serve(chats)
+    workers = cluster.start(worker_env(base_url, fresh_postgres_url, delivery_rate="1000"),
+                            ["all", "sender", "sender"])
+    await wait_for(lambda: workers_ready(workers), 60, "workers ready")
+    await publish_now(fresh_postgres_url, chats)
+    await wait_for(lambda: len(cluster.accepted()) >= chats, 90,
+                   f"{chats} messages at the server")
+    await wait_for(lambda: outbox_empty(fresh_postgres_url), 20, "outbox empty")
+    shares = [(await worker.metrics())["digestbot_delivered_total"] for worker in workers]
+    cluster.stop()
+
+    # All three drained the outbox at once, and between them delivered each digest once.
+    assert all(share > 0 for share in shares) and sum(shares) == chats, shares
+    received = Counter(s["chat"] for s in cluster.accepted())
+    assert set(received) == set(range(FIRST_CHAT, FIRST_CHAT + chats))
+    assert received.most_common(1)[0][1] == 1, "some subscriber got the digest twice"
+    assert all(s["status"] == 200 for s in cluster.sends())
+    async with await Store.open(fresh_postgres_url, migrate=False) as store:
+        assert (await store.delivery_counts())["sent"] == chats
+
+
+def leaders(workers: list[WorkerProcess], lock: str = "scheduler") -> list[WorkerProcess]:
+    """Live workers whose last word about ``lock`` is that they hold it."""
+    out = []
+    for worker in workers:
+        said = [r["message"] for r in worker.records()
+                if str(r.get("message", "")).startswith(f"{lock} leadership ")]
+        if worker.alive and said and said[-1] == f"{lock} leadership acquired":
+            out.append(worker)
+    return out
+
+
+def acquired_at(worker: WorkerProcess, lock: str = "scheduler") -> dt.datetime:
+    [record] = [r for r in worker.records() if r.get("message") == f"{lock} leadership acquired"]
+    return dt.datetime.fromisoformat(record["time"].replace("Z", "+00:00"))
+
+
+async def runs(url: str, after: dt.datetime | None = None) -> list[dt.datetime]:
+    """When each recorded run of the edition was due, in order (those due after ``after``)."""
+    store = await Store.open(url, migrate=False)
+    try:
+        async with store.engine.connect() as connection:
+            rows = await connection.exec_driver_sql(
+                "SELECT scheduled_for FROM digests WHERE edition = 'flash' ORDER BY 1"
+            )
+            return [row[0] for row in rows if after is None or row[0] > after]
+    finally:
+        await store.close()
+
+
+async def has_runs(url: str, count: int, after: dt.datetime | None = None) -> bool:
+    return len(await runs(url, after)) >= count
+
+
+async def test_killing_the_scheduler_hands_the_schedule_over_with_no_run_lost_or_doubled(
+    cluster: Cluster, fresh_postgres_url: str
+) -> None:
+    chats, period = 30, 3
+    await prepare_database(fresh_postgres_url, range(FIRST_CHAT, FIRST_CHAT + chats))
+    base_url = cluster.serve(chats)
+    env = worker_env(base_url, fresh_postgres_url, delivery_rate="1000",
+                     editions=f"flash=*/{period} * * * * *")
+    workers = cluster.start(env, ["all", "all", "sender"])
+    await wait_for(lambda: workers_ready(workers), 60, "workers ready")
+    await wait_for(lambda: has_runs(fresh_postgres_url, 2), 3 * period, "two runs")
+    [leader] = leaders(workers)
+    [poller] = leaders(workers, "poller")
+
+    # Between runs, with nothing in flight: a kill then cannot cost a message in flight.
+    await wait_for(lambda: outbox_empty(fresh_postgres_url), 10, "outbox empty", every=0.05)
+    leader.kill()
+    killed_at = dt.datetime.now(dt.UTC)
+    await wait_for(lambda: leaders(workers), 30, "a new scheduler leader")
+    [successor] = leaders(workers)
+    assert successor is not leader
+    handover = (acquired_at(successor) - killed_at).total_seconds()
+    assert handover < 30, cluster.logs()
+
+    await wait_for(lambda: has_runs(fresh_postgres_url, 3, after=killed_at), 5 * period + 5,
+                   "three runs after the kill")
+    await wait_for(lambda: outbox_empty(fresh_postgres_url), 10, "outbox empty")
+    if poller is leader:
+        # The killed worker was also polling Telegram: another "all" worker took that over.
+        await wait_for(lambda: leaders(workers, "poller"), 10, "a new poller")
+    cluster.stop()
+
+    scheduled = await runs(fresh_postgres_url)
+    gaps = {(b - a).total_seconds() for a, b in itertools.pairwise(scheduled)}
+    assert gaps == {period}, f"runs lost or doubled: {scheduled}"
+    received = Counter(s["chat"] for s in cluster.accepted())
+    assert received == {chat: len(scheduled) for chat in range(FIRST_CHAT, FIRST_CHAT + chats)}
+
