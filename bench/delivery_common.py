@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import resource
 import signal
 import subprocess
 import sys
@@ -171,7 +170,9 @@ def percentile(values: list[float], fraction: float) -> float:
 def _enqueue_child(url: str) -> None:
     """Queue the digest in this process and print seconds and peak memory as JSON."""
     queued, seconds = asyncio.run(enqueue_digest(url, [DIGEST_PART]))
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # VmHWM, not ru_maxrss: the latter survives exec and would report the parent's size.
+    status = Path("/proc/self/status").read_text().splitlines()
+    peak_mb = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
     print(json.dumps({"queued": queued, "seconds": seconds, "peak_mb": peak_mb}))
 
 

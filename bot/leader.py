@@ -54,6 +54,9 @@ class Leadership:
         on_lost: awaited when this worker stops leading (lost connection, :meth:`stop`).
         retry: seconds between attempts while another worker leads, and between checks of
             the held connection.
+        session_timeout: seconds after which PostgreSQL ends the session of a leader that
+            stopped talking (frozen, cut off, or its machine gone without closing the
+            connection), freeing the lock; at least a few ``retry`` periods.
     """
 
     def __init__(
@@ -64,8 +67,10 @@ class Leadership:
         on_acquired: Callback | None = None,
         on_lost: Callback | None = None,
         retry: float = DEFAULT_RETRY,
+        session_timeout: float | None = None,
     ) -> None:
         self.engine = engine
+        self.session_timeout = session_timeout or max(15.0, 4 * retry)
         self.name = name
         self.key = lock_key(name)
         self.on_acquired = on_acquired
@@ -135,8 +140,14 @@ class Leadership:
                 await self._release(unlock=False)
 
     async def _attempt(self) -> None:
-        connection = self._connection or await self.engine.connect()
-        self._connection = connection
+        if self._connection is None:
+            self._connection = await self.engine.connect()
+            try:
+                await self._prepare(self._connection)
+            except Exception:
+                await self._release(unlock=False)
+                raise
+        connection = self._connection
         try:
             got = await connection.scalar(
                 text("SELECT pg_try_advisory_lock(:key)"), {"key": self.key}
@@ -150,6 +161,24 @@ class Leadership:
             await self._become_leader()
         else:
             log.debug("%s leadership: another worker leads", self.name)
+
+    async def _prepare(self, connection: AsyncConnection) -> None:
+        """Make PostgreSQL end this session soon if this worker stops talking on it.
+
+        A killed process closes its connection and the lock goes at once; a machine that
+        vanishes, a network cut or a frozen process do not, and without this the lock would
+        stay taken until TCP gives up (hours). The leader talks every ``retry`` seconds, so
+        only a leader that is really gone crosses ``session_timeout``.
+        """
+        keepalive = {"tcp_keepalives_idle": "10", "tcp_keepalives_interval": "5",
+                     "tcp_keepalives_count": "3"}
+        version = int(await connection.scalar(text("SHOW server_version_num")) or 0)
+        if version >= 140000:  # idle_session_timeout is new in PostgreSQL 14
+            keepalive["idle_session_timeout"] = str(int(self.session_timeout * 1000))
+        for name, value in keepalive.items():
+            await connection.scalar(text("SELECT set_config(:name, :value, false)"),
+                                    {"name": name, "value": value})
+        await connection.commit()
 
     async def _check(self) -> None:
         assert self._connection is not None
@@ -194,10 +223,9 @@ class Leadership:
                     text("SELECT pg_advisory_unlock(:key)"), {"key": self.key}
                 )
                 await connection.commit()
-                await connection.close()
-            else:
-                # Possibly broken: drop the connection itself, which also frees any lock on it.
-                await connection.invalidate()
-                await connection.close()
+            # Never back to the pool: the session carries the settings of _prepare (and, if
+            # broken, maybe the lock); closing it for good frees everything.
+            await connection.invalidate()
+            await connection.close()
         except Exception:
             log.debug("%s leadership: closing its connection failed", self.name, exc_info=True)

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import subprocess
+import sys
+from pathlib import Path
 
 from digests.extract import extract_article
 from digests.models import Article
@@ -45,3 +49,29 @@ def test_returns_a_copy_and_is_deterministic() -> None:
 def test_empty_body() -> None:
     out = extract_article(Article(id="e", title="Nothing here"))
     assert (out.summary, out.key_points, out.quotes, out.figures, out.dates) == ("", [], [], [], [])
+
+
+def test_people_places_organisations_and_subject_labels() -> None:
+    out = extract_article(_article())
+    assert out.people == ["Jo Baker"]
+    assert "Acme Corp" in out.organisations
+    assert "business" in out.topics
+    assert all(t == t.lower() for t in out.topics if t in {"business", "economy"})
+
+
+def test_cli_extract_prints_json_without_loading_the_server_stack(tmp_path: Path) -> None:
+    """`python -m digests extract` is run once per article by scorers and scripts: it must
+    not import the database, scheduler or settings machinery it does not use."""
+    path = tmp_path / "story.txt"
+    path.write_text("Acme cuts 1,200 jobs\n\n" + BODY, encoding="utf-8")
+    run = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "digests", "extract", str(path), "--json"],
+        capture_output=True, text=True, check=True, timeout=60,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    printed = json.loads(run.stdout)
+    assert printed["quotes"][0]["speaker"] == "Jo Baker"
+    assert "people" in printed and "topics" in printed
+    imported = {line.split("|")[-1].strip().split(".")[0] for line in run.stderr.splitlines()}
+    assert not imported & {"sqlalchemy", "apscheduler", "pydantic_settings", "telegram",
+                           "alembic", "asyncpg", "aiosqlite"}

@@ -157,3 +157,19 @@ async def test_sqlite_lock_is_held_at_once(sqlite_url: str) -> None:
         await only.wait_held()
         await only.stop()
         assert not only.held and log == ["w0 leads", "w0 stops"]
+
+
+@postgres_only
+async def test_a_leader_that_stops_talking_loses_the_lock(stores: list[Store]) -> None:
+    log: list[str] = []
+    frozen = Leadership(stores[0].engine, "scheduler", retry=RETRY, session_timeout=1.0)
+    _started.append(frozen)
+    await frozen.start()
+    assert frozen.held
+    # The worker freezes (or its machine vanishes): it no longer checks in, nor closes.
+    assert frozen._task is not None
+    frozen._task.cancel()
+    [standby] = leaderships(stores[1:2], log)
+    await standby.start()
+    assert not standby.held
+    await until(lambda: standby.held, seconds=10)

@@ -185,6 +185,7 @@ async def test_killing_the_scheduler_hands_the_schedule_over_with_no_run_lost_or
     assert successor is not leader
     handover = (acquired_at(successor) - killed_at).total_seconds()
     assert handover < 30, cluster.logs()
+    print(f"schedule handed over {handover:.1f} s after the kill")  # shown with -s
 
     await wait_for(lambda: has_runs(fresh_postgres_url, 3, after=killed_at), 5 * period + 5,
                    "three runs after the kill")

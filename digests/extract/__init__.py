@@ -34,8 +34,8 @@ __all__ = [
 ]
 
 
-#: How much of a body extraction reads: about 30,000 words.
-MAX_EXTRACT_CHARS = 200_000
+#: How much of a body extraction reads: about 15,000 words.
+MAX_EXTRACT_CHARS = 100_000
 
 
 def extract_article(article: Article) -> Article:

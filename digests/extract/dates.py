@@ -65,17 +65,32 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
 
 # Whether a sentence can hold a date at all (a cheap test before the patterns above).
 # A set lookup per word is much cheaper than a regex with many branches.
-_DATE_WORDS = frozenset(
-    [*_MONTH_NAMES, *_WEEKDAYS, "yesterday", "today", "tomorrow", "week", "month", "year"]
-)
 _LETTERS = re.compile(r"[a-z]+")
 _DIGIT = re.compile(r"\d")
 
 
-def _may_date(text: str) -> bool:
-    return bool(_DIGIT.search(text)) or not _DATE_WORDS.isdisjoint(
-        _LETTERS.findall(text.lower())
-    )
+_MONTH_WORDS = frozenset(_MONTH_NAMES)
+_WEEKDAY_WORDS = frozenset(_WEEKDAYS)
+_RELATIVE_WORDS = frozenset({"yesterday", "today", "tomorrow", "week", "month", "year"})
+
+
+def _possible_kinds(text: str) -> set[str]:
+    """Which of the patterns could match ``text`` at all: most sentences hold no date."""
+    words = set(_LETTERS.findall(text.lower()))
+    digit = _DIGIT.search(text) is not None
+    month = not words.isdisjoint(_MONTH_WORDS)
+    kinds = set()
+    if digit:
+        kinds |= {"iso", "year"}
+        if month:
+            kinds |= {"mdy", "dmy", "my"}
+    if month:
+        kinds.add("m")
+    if not words.isdisjoint(_WEEKDAY_WORDS):
+        kinds.add("weekday")
+    if not words.isdisjoint(_RELATIVE_WORDS):
+        kinds.add("relative")
+    return kinds
 
 
 def _published_date(published: dt.datetime | None) -> dt.date | None:
@@ -143,19 +158,22 @@ def extract_dates(sents: list[Segment], published: dt.datetime | None = None) ->
     seen: set[str] = set()
     for sent in sents:
         text = sent.text
-        if not _may_date(text):
+        kinds = _possible_kinds(text)
+        if not kinds:
             continue
-        taken: list[tuple[int, int]] = []
+        taken = bytearray(len(text))  # characters a pattern has already read
         for kind, pattern in _PATTERNS:
+            if kind not in kinds:
+                continue
             for m in pattern.finditer(text):
-                if any(not (m.end() <= a or m.start() >= b) for a, b in taken):
+                if taken.find(1, m.start(), m.end()) != -1:
                     continue
                 if kind == "relative" and m.group(0)[0].isupper() and m.start() > 0:
                     continue  # "Radio 4's Today programme" is a name, not a day
                 ref = _make(kind, m, pub)
                 if ref is None:
                     continue
-                taken.append((m.start(), m.end()))
+                taken[m.start() : m.end()] = b"\x01" * (m.end() - m.start())
                 if ref.text in seen:
                     continue
                 seen.add(ref.text)

@@ -10,6 +10,7 @@ ages, and numbering ("Article 5", "No 10", "World War II").
 
 from __future__ import annotations
 
+import functools
 import re
 from decimal import Decimal
 
@@ -187,12 +188,12 @@ def _bare_m(num: str, rest: str, sentence: str) -> str | None:
     word = nxt.group(1).lower() if nxt else ""
     if word in _RACE_WORDS:
         return "metres"
-    if _MONEY_CONTEXT.search(sentence):
+    if _money_context(sentence):
         return "million"
     counts_something = word and word not in _NP_STOP and nxt is not None and (
         nxt.group(1)[0].islower()
     )
-    if _RACE_CONTEXT.search(sentence) and word not in _PEOPLE_COUNTED:
+    if _race_context(sentence) and word not in _PEOPLE_COUNTED:
         return "metres"
     if counts_something:
         return "million"  # "2.5m homes"
@@ -217,12 +218,37 @@ _RACE_CONTEXT = re.compile(
 _MONEY_CONTEXT = re.compile(r"[$£€¥]|\b(?:euros?|dollars?|pounds?|yen|USD|GBP|EUR)\b")
 
 
+# Once per sentence, however many bare "m" figures it holds.
+@functools.lru_cache(maxsize=64)
+def _money_context(sentence: str) -> bool:
+    return bool(_MONEY_CONTEXT.search(sentence))
+
+
+@functools.lru_cache(maxsize=64)
+def _race_context(sentence: str) -> bool:
+    return bool(_RACE_CONTEXT.search(sentence))
+
+
+# How far around a number its reading looks: enough for a unit or a noun phrase, and a bound
+# that keeps a sentence of a hundred thousand numbers linear.
+_AHEAD = 200
+_BEHIND = 80
+
+
+def _after(text: str, end: int) -> str:
+    return text[end : end + _AHEAD]
+
+
+def _before(text: str, start: int) -> str:
+    return text[max(0, start - _BEHIND) : start]
+
+
 def _noun_phrase(text: str, limit: int = 4) -> str | None:
     """The noun phrase at the start of ``text``: '40 Russian jets isn't random' -> 'Russian jets'.
 
     A conjunction joins two nouns ('drones and missiles') only when a noun follows it.
     """
-    tokens = re.findall(r"[A-Za-z][\w'’-]*|[^\sA-Za-z]", text)
+    tokens = re.findall(r"[A-Za-z][\w'’-]*|[^\sA-Za-z]", text[:_AHEAD])
     words: list[str] = []
     for i, token in enumerate(tokens):
         low = token.lower()
@@ -258,7 +284,7 @@ def _noun_phrase(text: str, limit: int = 4) -> str | None:
 def _money_for(text: str, end: int) -> str | None:
     """What a sum pays for when a noun follows it: 'a $900m loan', '£3m flood defences'."""
     # "$900m (£479m) loan": the sum in brackets buys the same loan.
-    rest = re.sub(r"^(?:\s*\([^)]*\)|[);])", "", text[end:])
+    rest = re.sub(r"^(?:\s*\([^)]*\)|[);])", "", _after(text, end))
     if not re.match(r" [a-z]", rest):
         return None
     phrase = _noun_phrase(rest, limit=3)
@@ -290,7 +316,7 @@ def _is_proper_name(phrase: str) -> bool:
 def _is_year(num: str, text: str, end: int) -> bool:
     if not re.fullmatch(r"(?:1[89]|20)\d\d", num):
         return False
-    unit = re.match(r"\s*([a-z%]+)", text[end:])
+    unit = re.match(r"\s*([a-z%]+)", _after(text, end))
     return not (unit and unit.group(1) in _UNITS and unit.group(1) not in {"m"})
 
 
@@ -299,18 +325,20 @@ class _Found:
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self._taken: list[tuple[int, int]] = []
+        # One byte per character, set where a reading has claimed it: checking a stretch costs
+        # its length, however many figures the sentence holds.
+        self._taken = bytearray(len(text))
         self._figures: list[tuple[int, Figure]] = []
 
     def free(self, start: int, end: int) -> bool:
-        return all(end <= a or start >= b for a, b in self._taken)
+        return self._taken.find(1, start, end) == -1
 
     def skip(self, start: int, end: int) -> None:
         """Claim a stretch that is no figure, so no later reading takes its parts."""
-        self._taken.append((start, end))
+        self._taken[start:end] = b"\x01" * (end - start)
 
     def add(self, start: int, end: int, **fields: object) -> None:
-        self._taken.append((start, end))
+        self.skip(start, end)
         self._figures.append((start, Figure(sentence=self.text, **fields)))  # type: ignore[arg-type]
 
     def figures(self) -> list[Figure]:
@@ -344,7 +372,7 @@ def _percentages(found: _Found) -> None:
     for m in _PERCENT.finditer(text):
         if not found.free(m.start(), m.end()):
             continue
-        of = re.match(r"\s+of\s+(?:the\s+|its\s+|their\s+)?(.*)", text[m.end():])
+        of = re.match(r"\s+of\s+(?:the\s+|its\s+|their\s+)?(.*)", _after(text, m.end()))
         found.add(
             m.start(), m.end(), text=m.group(0), number=_value(m.group("num")),
             unit="percentage points" if "point" in m.group("unit") else "%",
@@ -356,7 +384,7 @@ def _vague_counts(found: _Found) -> None:
     """'thousands of casualties': no number to give, but a reader wants the scale."""
     text = found.text
     for m in _VAGUE_RE.finditer(text):
-        counts = _noun_phrase(text[m.end():])
+        counts = _noun_phrase(_after(text, m.end()))
         if counts and found.free(m.start(), m.end()):
             found.add(m.start(), m.end() + len(counts), text=m.group("num"), counts=counts)
 
@@ -371,7 +399,7 @@ def _written_durations(found: _Found) -> None:
         hyphenated = m.group("sep") == "-"
         if num in {"a", "an", "one"} and not hyphenated:
             continue  # "a year", "one day": phrases of time, not figures
-        if text[m.end():].startswith(("-old", " old")):
+        if _after(text, m.end()).startswith(("-old", " old")):
             found.skip(m.start(), m.end() + 4)  # "a three-year-old": an age
             continue
         word = m.group("unit").lower()
@@ -379,7 +407,7 @@ def _written_durations(found: _Found) -> None:
             m.start(), m.end(), text=m.group(0), number=_value(num, m.group("scale")),
             unit=_UNITS.get(word) or _UNITS.get(word + "s") or word,
             # "a three-year deal": the hyphenated figure qualifies the next noun.
-            counts=_noun_phrase(text[m.end():], limit=1) if hyphenated else None,
+            counts=_noun_phrase(_after(text, m.end()), limit=1) if hyphenated else None,
         )
 
 
@@ -392,7 +420,7 @@ def _numbers(found: _Found) -> None:
         if not found.free(m.start(), m.end()):
             continue
         num, scale = m.group("num"), m.group("scale")
-        rest = text[m.end():]
+        rest = _after(text, m.end())
         if scale == "m" and m.group(0).endswith("m") and not m.group(0)[-2].isspace():
             reading = _bare_m(num, rest, text)
             if reading is None:
@@ -400,7 +428,8 @@ def _numbers(found: _Found) -> None:
             if reading == "metres":
                 found.add(m.start(), m.end(), text=m.group(0), number=_value(num), unit="m")
                 continue
-        if scale is None and (_is_year(num, text, m.end()) or _names_number(text[: m.start()])):
+        before = _before(text, m.start())
+        if scale is None and (_is_year(num, text, m.end()) or _names_number(before)):
             continue
         if _NOT_COUNT_AFTER.search(rest):
             continue
@@ -412,7 +441,7 @@ def _numbers(found: _Found) -> None:
         ):
             unit = _UNITS[unit_m.group(1).lower()]
             end += unit_m.end()
-        counts = _noun_phrase(text[end:], limit=3 if unit else 4)
+        counts = _noun_phrase(_after(text, end), limit=3 if unit else 4)
         if unit is None and counts is not None and _is_proper_name(counts):
             continue  # "10 Downing Street", "Channel 4 News": a number in a name
         if unit is None and counts is None and not scale:
@@ -431,9 +460,10 @@ def _written_counts(found: _Found) -> None:
     for m in _WORDED_COUNT.finditer(text):
         if not found.free(m.start(), m.end()):
             continue
-        counts = _noun_phrase(text[m.end():], limit=3)
-        if not counts or _names_number(text[: m.start()]) or re.search(
-            r"\b(?:the|both|these|those|its|their|his|her|our|all)\s+$", text[: m.start()], re.I
+        counts = _noun_phrase(_after(text, m.end()), limit=3)
+        before = _before(text, m.start())
+        if not counts or _names_number(before) or re.search(
+            r"\b(?:the|both|these|those|its|their|his|her|our|all)\s+$", before, re.I
         ):
             continue
         found.add(

@@ -413,11 +413,19 @@ class Cast:
     # (offset, name, is subject) for names that are not people's: firms, bodies, places.
     bodies: list[tuple[int, str, bool]] = field(default_factory=list)
     text: str = ""
+    _looked_up: dict[tuple[str, int], Person | None] = field(default_factory=dict, repr=False)
 
     def lookup(self, name: str) -> Person | None:
         """The person a written name refers to: exact, by surname, by first name, by acronym."""
         if not name:
             return None
+        # Remembered until someone new joins the cast (the answer can only change then).
+        key = (name, len(self.people))
+        if key not in self._looked_up:
+            self._looked_up[key] = self._lookup(name)
+        return self._looked_up[key]
+
+    def _lookup(self, name: str) -> Person | None:
         for p in self.people:
             if p.name == name:
                 return p
@@ -441,6 +449,10 @@ class Cast:
                         return p
         return None
 
+    def _index(self, offset: int) -> int:
+        """How many mentions come before ``offset`` (mentions are kept in body order)."""
+        return bisect.bisect_left(self.mentions, offset, key=lambda m: m.offset)
+
     def nearest_before(
         self, offset: int, gender: str | None = None, window: int = 800
     ) -> Person | None:
@@ -451,9 +463,10 @@ class Cast:
         characters; else the latest person named at all whose gender does not contradict.
         """
         fallback: Person | None = None
-        for mention in reversed(self.mentions):
+        before = self.mentions[: self._index(offset)]
+        for mention in reversed(before):
             person = mention.person
-            if mention.offset >= offset or not person.is_person:
+            if not person.is_person:
                 continue
             if gender and person.gender and person.gender != gender:
                 continue
@@ -464,9 +477,9 @@ class Cast:
             if fallback is None:
                 fallback = person
         if fallback is None:
-            for mention in reversed(self.mentions):
+            for mention in reversed(before):
                 person = mention.person
-                if mention.offset < offset and person.is_person and not (
+                if person.is_person and not (
                     gender and person.gender and person.gender != gender
                 ):
                     return person
@@ -474,9 +487,9 @@ class Cast:
 
     def subject_between(self, start: int, end: int, gender: str | None) -> Person | None:
         """The latest person named as a subject between two offsets, gender permitting."""
-        for mention in reversed(self.mentions):
+        for mention in reversed(self.mentions[self._index(start) : self._index(end)]):
             person = mention.person
-            if not start <= mention.offset < end or not mention.subject:
+            if not mention.subject:
                 continue
             if not person.is_person:
                 continue

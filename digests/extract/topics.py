@@ -58,7 +58,14 @@ for _topic, _words in SUBJECTS.items():
 
 def _hits(text: str, weight: int, counts: Counter[str], distinct: dict[str, set[str]]) -> None:
     for word in _WORD.findall(text.lower()):
-        topics = _TOPICS_OF.get(word) or _TOPICS_OF.get(_fold(word)) or ()
+        topics = _TOPICS_OF.get(word)
+        if topics is None:
+            if not word.endswith("s"):
+                continue
+            word = _fold(word)
+            topics = _TOPICS_OF.get(word)
+            if topics is None:
+                continue
         for topic in topics:
             counts[topic] += weight
             distinct.setdefault(topic, set()).add(_fold(word))
@@ -129,6 +136,8 @@ def _place_names(text: str) -> Counter[str]:
     found: Counter[str] = Counter()
     for m in _CAPITALISED.finditer(text):
         words = m.group(0).split()
+        if _PLACE_FIRST.isdisjoint(words) and not any(w.rstrip("s") in DEMONYMS for w in words):
+            continue
         i = 0
         while i < len(words):
             if words[i].lower() in _PLACE_STARTS and i + 1 < len(words) and " ".join(
@@ -245,6 +254,12 @@ _PLACE_STARTS = {
     "san", "santa", "los", "las", "port", "fort", "mount", "lake", "st", "saint", "upper",
     "lower", "greater", "little",
 }
+
+
+# First words of known places (and place-name openers): a cheap test before the full one.
+_PLACE_FIRST = frozenset(
+    name.split()[0] for name in (*COUNTRIES, *REGIONS, *DEMONYMS)
+) | {w.capitalize() for w in _PLACE_STARTS}
 
 
 def _is_place_name(name: str) -> bool:
