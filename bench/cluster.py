@@ -146,7 +146,8 @@ def workers_ready(workers: list[WorkerProcess]) -> bool:
     standby poller sends while it waits). Raises if one exited."""
     for worker in workers:
         if not worker.alive:
-            raise RuntimeError(f"worker {worker.name} exited early")
+            tail = worker.log_path.read_text(errors="replace")[-2000:]
+            raise RuntimeError(f"worker {worker.name} exited early:\n{tail}")
     return all(
         any(str(r.get("message", "")).startswith(("bot @", "another worker is polling"))
             for r in w.records())

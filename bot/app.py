@@ -13,7 +13,7 @@ import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from telegram import BotCommand, Update
+from telegram import Update
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -23,7 +23,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.commands import USER_COMMANDS
+from bot.commands import register_commands
 from bot.delivery import ReplyRateLimiter, build_limiter, build_sender
 from bot.handlers import admin, channels, content, general, quotes, subscription, topics
 from bot.handlers import settings as settings_menu
@@ -31,6 +31,7 @@ from bot.handlers.common import tell
 from bot.handlers.errors import error_handler
 from bot.roles import WORKER_KEY, WorkerJobs, drains_outbox, start_worker_jobs
 from bot.services import SERVICES_KEY, Services
+from bot.shared_limit import SharedRateLimiter, shared_limiter
 from bot.sources import start_sources, stop_sources
 from bot.throttle import CommandThrottle
 from bot.webhook import WebhookOptions
@@ -62,7 +63,8 @@ def build_application(
     if secret is None:
         raise ValueError("a bot token is needed (local mode passes its embedded server's)")
     # One global limit for outbox and replies; replies take their turns first.
-    limiter = build_limiter(settings)
+    # With several workers on PostgreSQL (or REDIS_URL) they share it: see bot.shared_limit.
+    limiter = shared_limiter(settings, secret.partition(":")[0]) or build_limiter(settings)
     application = (
         ApplicationBuilder()
         .token(secret)
@@ -142,7 +144,7 @@ async def _post_init(application: Application) -> None:
         report = await ingest_paths(store, folders)
         log.info("ingested articles: %s", report)
 
-    await application.bot.set_my_commands([BotCommand(c, d) for c, d in USER_COMMANDS])
+    await register_commands(application.bot)
 
     if drains_outbox(settings.worker_role):
         services.sender = build_sender(
@@ -172,6 +174,8 @@ async def _post_shutdown(application: Application) -> None:
         await services.scheduler.stop()
     if services.sender is not None:
         await services.sender.stop()
+    if isinstance(limiter := application.bot_data.get("delivery_limiter"), SharedRateLimiter):
+        await limiter.close()
     await services.store.close()
 
 

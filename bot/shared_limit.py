@@ -40,7 +40,7 @@ from digests.store import create_engine
 
 #: Share of the rate kept free so that network jitter never shows the server more than
 #: ``rate`` messages within one second.
-DEFAULT_HEADROOM = 0.02
+DEFAULT_HEADROOM = 0.05
 #: How much sending time one reservation covers (each worker reserves that much at once).
 DEFAULT_BATCH_SECONDS = 0.05
 #: Seconds between attempts to reach the shared state when it does not answer.

@@ -11,9 +11,11 @@ Both run before any command handler, as one PTB ``TypeHandler`` in a negative gr
   (it reserves the first message of its reply); a reply longer than one message waits for room
   before each further part (:func:`pace_reply`, called by ``bot.services.reply``).
 
-The outbox sender paces deliveries on its own; its messages to a group are not counted here,
-so a group receiving an edition and answering commands in the same minute relies on the
-sender's own handling of Telegram's ``retry_after``.
+How this meets the delivery engine (:mod:`bot.delivery`): its ``ReplyRateLimiter`` is the bot's
+PTB rate limiter and holds replies and deliveries together to the global messages-per-second
+budget; the outbox sender paces deliveries per chat on its own. Deliveries to a group are not
+counted in the group's reply budget here, so a group that receives an edition and floods
+commands in the same minute relies on the sender's handling of Telegram's ``retry_after``.
 
 Button presses (callback queries) are not counted: they edit messages in place and a settings
 screen legitimately takes many taps.

@@ -152,6 +152,12 @@ class Settings(BaseSettings):
             raise ValueError("does not look like a bot token (digits, a colon, then the secret)")
         return str(raw).strip()
 
+    @field_validator("articles_dir", "templates_dir", mode="before")
+    @classmethod
+    def _blank_path_is_unset(cls, value: Any) -> Any:
+        # `ARTICLES_DIR=` in .env means "none", not the current directory.
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("telegram_api_url")
     @classmethod
     def _check_api_url(cls, value: str) -> str:

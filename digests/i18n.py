@@ -95,6 +95,15 @@ EDITION_TITLES = (
 )
 
 
+#: Words the admin screens show from the store (``{{ status|translate }}``): subscriber and
+#: delivery counts, chat types, source states.
+STATE_WORDS = (
+    N_("active"), N_("inactive"), N_("total"), N_("queued"), N_("sent"), N_("failed"),
+    N_("blocked"), N_("private"), N_("group"), N_("supergroup"), N_("channel"),
+    N_("never polled"), N_("ok"), N_("failing"),
+)
+
+
 def _catalog(language: str, suffix: str) -> Path:
     return LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.{suffix}"
 

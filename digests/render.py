@@ -13,6 +13,11 @@ most 4,096 characters as Telegram counts them.
 
 Short replies live as macros in ``messages.html``; :meth:`Renderer.render_message` calls one by
 name with keyword arguments, and :meth:`Renderer.message_names` lists them.
+
+The bot's own words go through gettext (:mod:`digests.i18n`): templates write them as
+``{{ _("…") }}`` or ``{% trans %}`` blocks, Python passes ``T_("…")`` texts, and
+``renderer.localized("uk")`` renders the same templates in Ukrainian (dates and edition titles
+too). Article content is never translated.
 """
 
 from __future__ import annotations

@@ -27,6 +27,7 @@ from apscheduler.triggers.cron import CronTrigger
 from config import Edition
 from config.cron import cron_trigger
 from digests.editions import publish
+from digests.i18n import T_
 from digests.preferences import Slot, latest_due
 from digests.render import Renderer
 from digests.runs import RunOutcome, serve_run
@@ -226,7 +227,10 @@ class EditionScheduler:
 
 
 def describe_schedule(edition: Edition, default_timezone: str) -> str:
-    """A human reading of a cron schedule for the common shapes, the cron text otherwise."""
+    """A human reading of a cron schedule for the common shapes, the cron text otherwise.
+
+    The text is English; templates show it in the reader's language (it is a ``T_`` text).
+    """
     tz = edition.timezone or default_timezone
     fields = edition.cron.split()
     if len(fields) == 6:
@@ -236,8 +240,11 @@ def describe_schedule(edition: Edition, default_timezone: str) -> str:
         h.isdigit() for h in hour.split(",")
     ):
         times = ", ".join(f"{int(h):02d}:{int(minute):02d}" for h in hour.split(","))
-        days = {"*": "every day", "1-5": "on weekdays", "mon-fri": "on weekdays",
-                "0,6": "at weekends", "sat,sun": "at weekends"}.get(weekday.lower())
+        every_day = T_("every day at %(times)s (%(tz)s)", times=times, tz=tz)
+        weekdays = T_("on weekdays at %(times)s (%(tz)s)", times=times, tz=tz)
+        weekends = T_("at weekends at %(times)s (%(tz)s)", times=times, tz=tz)
+        days = {"*": every_day, "1-5": weekdays, "mon-fri": weekdays,
+                "0,6": weekends, "sat,sun": weekends}.get(weekday.lower())
         if days:
-            return f"{days} at {times} ({tz})"
-    return f"cron “{edition.cron}” ({tz})"
+            return days
+    return T_("cron “%(cron)s” (%(tz)s)", cron=edition.cron, tz=tz)

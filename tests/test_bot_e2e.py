@@ -20,7 +20,6 @@ from bot.local.server import BotAPIServer
 from bot.services import Services
 from config import Edition, Settings, load_settings
 from digests.ingest import SAMPLES_DIR
-from digests.render import to_plain_text
 
 TOKEN = "4242:e2e-test-token"
 ADMIN = 900
@@ -50,7 +49,8 @@ async def start_bot(server: BotAPIServer, settings: Settings, folders: list[Path
 
 async def ask(server: BotAPIServer, chat_id: int, text: str, count: int = 1) -> list[str]:
     server.user_sends(chat_id, text)
-    return [to_plain_text(m.text) for m in await server.wait_for_messages(chat_id, count, 10)]
+    # The server hands back the text as the user reads it (HTML already parsed).
+    return [m.text for m in await server.wait_for_messages(chat_id, count, 10)]
 
 
 def assert_no_refused_calls(server: BotAPIServer) -> None:
@@ -141,7 +141,7 @@ async def test_scheduled_edition_reaches_each_active_subscriber_once(
         await ask(server, 13, "/stop")
         for chat in (11, 12):
             [pushed] = await server.wait_for_messages(chat, 1, timeout=15)
-            assert "Harbour Bridge" in to_plain_text(pushed.text)
+            assert "Harbour Bridge" in pushed.text
         await wait_for_outbox(svc)
         digest = await svc.store.latest_digest("flash")
         assert digest is not None and digest.scheduled_for == fire
@@ -189,7 +189,7 @@ async def test_admin_publishes_an_edition_now(server: BotAPIServer, tmp_path: Pa
         [reply] = await ask(server, ADMIN, "/publish morning")
         assert "queued for 1 chat" in reply
         [pushed] = await server.wait_for_messages(21, 1, timeout=10)
-        assert "Harbour Bridge" in to_plain_text(pushed.text)
+        assert "Harbour Bridge" in pushed.text
     assert_no_refused_calls(server)
 
 

@@ -98,3 +98,10 @@ def test_worker_stops_with_one_line_and_no_secret(tmp_path: Path) -> None:
     assert result.stderr.startswith("Configuration error: TELEGRAM_BOT_TOKEN")
     assert "TIMEZONE: unknown time zone" in result.stderr
     assert TOKEN not in result.stderr + result.stdout
+
+
+def test_blank_folders_mean_none(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ARTICLES_DIR", "")
+    monkeypatch.setenv("TEMPLATES_DIR", "  ")
+    settings = load_settings()
+    assert settings.articles_dir is None and settings.templates_dir is None

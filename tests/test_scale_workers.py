@@ -27,6 +27,7 @@ from cluster import (
     FIRST_CHAT,
     ApiServerProcess,
     WorkerProcess,
+    most_in_any_second,
     prepare_database,
     wait_for,
     worker_env,
@@ -141,8 +142,15 @@ def leaders(workers: list[WorkerProcess], lock: str = "scheduler") -> list[Worke
 
 
 def acquired_at(worker: WorkerProcess, lock: str = "scheduler") -> dt.datetime:
-    [record] = [r for r in worker.records() if r.get("message") == f"{lock} leadership acquired"]
+    """When ``worker`` last took ``lock``."""
+    record = [r for r in worker.records() if r.get("message") == f"{lock} leadership acquired"][-1]
     return dt.datetime.fromisoformat(record["time"].replace("Z", "+00:00"))
+
+
+def only_leader(cluster: Cluster, lock: str = "scheduler") -> WorkerProcess:
+    holders = leaders(cluster.workers, lock)
+    assert len(holders) == 1, f"{lock} held by {[w.name for w in holders]}\n{cluster.logs()}"
+    return holders[0]
 
 
 async def runs(url: str, after: dt.datetime | None = None) -> list[dt.datetime]:
@@ -173,15 +181,15 @@ async def test_killing_the_scheduler_hands_the_schedule_over_with_no_run_lost_or
     workers = cluster.start(env, ["all", "all", "sender"])
     await wait_for(lambda: workers_ready(workers), 60, "workers ready")
     await wait_for(lambda: has_runs(fresh_postgres_url, 2), 3 * period, "two runs")
-    [leader] = leaders(workers)
-    [poller] = leaders(workers, "poller")
+    leader = only_leader(cluster)
+    poller = only_leader(cluster, "poller")
 
     # Between runs, with nothing in flight: a kill then cannot cost a message in flight.
     await wait_for(lambda: outbox_empty(fresh_postgres_url), 10, "outbox empty", every=0.05)
     leader.kill()
     killed_at = dt.datetime.now(dt.UTC)
     await wait_for(lambda: leaders(workers), 30, "a new scheduler leader")
-    [successor] = leaders(workers)
+    successor = only_leader(cluster)
     assert successor is not leader
     handover = (acquired_at(successor) - killed_at).total_seconds()
     assert handover < 30, cluster.logs()
@@ -201,3 +209,31 @@ async def test_killing_the_scheduler_hands_the_schedule_over_with_no_run_lost_or
     received = Counter(s["chat"] for s in cluster.accepted())
     assert received == {chat: len(scheduled) for chat in range(FIRST_CHAT, FIRST_CHAT + chats)}
 
+
+async def test_three_workers_together_never_exceed_the_rate_limit(
+    cluster: Cluster, fresh_postgres_url: str
+) -> None:
+    chats, limit = 2000, 200
+    await prepare_database(fresh_postgres_url, range(FIRST_CHAT, FIRST_CHAT + chats))
+    # The server enforces the limit as Telegram does. Each worker is configured with the same
+    # limit, so only sharing it keeps the three of them, all busy at once, under it.
+    base_url = cluster.serve(chats, limit=limit)
+    workers = cluster.start(worker_env(base_url, fresh_postgres_url, delivery_rate=str(limit)),
+                            ["all", "sender", "sender"])
+    await wait_for(lambda: workers_ready(workers), 60, "workers ready")
+    await publish_now(fresh_postgres_url, chats)
+    await wait_for(lambda: len(cluster.accepted()) >= chats, 60, f"{chats} messages")
+    await wait_for(lambda: outbox_empty(fresh_postgres_url), 20, "outbox empty")
+    shares = [(await worker.metrics())["digestbot_delivered_total"] for worker in workers]
+    cluster.stop()
+
+    assert all(share > 0 for share in shares), f"not every worker sent: {shares}"
+    sends = cluster.sends()
+    assert [s for s in sends if s["status"] != 200] == [], "the server refused sends (429)"
+    times = sorted(s["t"] for s in sends)
+    assert most_in_any_second(times) <= limit
+    achieved = (len(times) - 1) / (times[-1] - times[0])
+    assert achieved >= 0.85 * limit, f"only {achieved:.1f} messages/s"
+    assert Counter(s["chat"] for s in sends) == dict.fromkeys(
+        range(FIRST_CHAT, FIRST_CHAT + chats), 1
+    )

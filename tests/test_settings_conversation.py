@@ -156,17 +156,18 @@ async def test_every_setting_is_stored_and_shown(server: BotAPIServer, tmp_path:
         language = await press(server, main, "st:g")
         main = await press(server, language, "st:gs:uk")
         assert (await store.get_subscriber(chat)).language == "uk"
-        assert "Language: Українська" in main.text
+        # The choice takes effect at once: the settings screen now speaks Ukrainian.
+        assert "Мова: Українська" in main.text
 
         prefs = await store.get_preferences(chat)
         assert (prefs.quiet, prefs.length, prefs.quote_of_the_day, prefs.frequency) == (
             (1320, 420), "brief", True, "weekdays")
 
         back = await press(server, await press(server, main, "st:t"), "st:s:x")
-        assert "Delivery: with the editions: Morning every day at 08:00 (UTC)" in back.text
+        assert "Доставка: за розкладом випусків: Ранковий щодня о 08:00 (UTC)" in back.text
         assert not (await store.get_preferences(chat)).personal
         closed = await press(server, back, "st:x")
-        assert "Settings saved" in closed.text and closed.buttons == []
+        assert "Налаштування збережено" in closed.text and closed.buttons == []
         assert len(server.messages_in(chat)) == 2  # the greeting and the one settings message
         # Coming back with /start keeps the choices.
         await ask(server, chat, "/start")

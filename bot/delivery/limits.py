@@ -15,6 +15,7 @@ and a message delayed on its way can arrive closer to the next one than it was s
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections import deque
 from collections.abc import Callable
@@ -25,9 +26,18 @@ __all__ = ["ChatPacer", "Limiter", "RateLimiter"]
 #: Aim this fraction below every limit (2%: 20 ms of slack in a one-second window).
 DEFAULT_HEADROOM = 0.02
 
-#: How early a grant may come when the event loop woke up late: lets the limiter catch up
-#: after a short stall without ever bunching more than a few messages.
-CATCH_UP = 0.005
+#: How far (in seconds of sending) grants may run ahead of even spacing to make up for time
+#: lost when the event loop woke up late: a few messages, never a bunch.
+DEFAULT_BURST = 0.005
+
+#: The headroom of the worker's own limiter (:func:`bot.delivery.setup.build_limiter`). Its
+#: senders track their messages, so the window (see :class:`RateLimiter`) already keeps every
+#: second within the limit whatever the latency; even spacing need not leave 2% unused too.
+TRACKED_HEADROOM = 0.01
+
+#: A tracked message not answered within this many seconds stops counting as in flight (its
+#: sender gave up on it long ago), so a forgotten :meth:`RateLimiter.answered` cannot leak.
+LONGEST_FLIGHT = 60.0
 
 
 @runtime_checkable
@@ -58,11 +68,25 @@ class RateLimiter:
         rate: the limit in messages per second; ``None`` or ``0`` grants at once (only
             :meth:`pause` holds callers back), for local servers and benchmarks.
         headroom: fraction of ``rate`` left unused as a safety margin.
+        window: the span Telegram counts ``rate`` messages in, in seconds.
+        burst: seconds of sending that grants may run ahead of even spacing to make up for a
+            stall (see :data:`DEFAULT_BURST`).
         clock: monotonic seconds; tests may pass their own.
 
     Grants follow the generic cell rate algorithm: each is due one interval
-    (``1 / (rate * (1 - headroom))``) after the previous one, so any window of a second holds
-    fewer than ``rate`` of them, which is how Telegram counts.
+    (``1 / (rate * (1 - headroom))``) after the previous one, and may come up to ``burst``
+    early when earlier ones came late; on top of that, no ``window`` ever holds more than
+    ``rate`` grants, which is how Telegram counts.
+
+    Even spacing is not enough on its own: Telegram counts a message when it *handles* it,
+    somewhere between our sending it and our hearing the answer, and a stall on its side (or
+    on the way) lets messages sent over a longer span be handled within one second. So a
+    caller may also *track* its grant (``acquire(track=True)`` returns a ticket) and report
+    the answer (:meth:`answered`): a new grant is then also held back while ``rate`` messages
+    are either still in flight or answered less than ``window`` seconds ago. Every message
+    Telegram handled in a window ``(T - 1, T]`` was in that set when the last of them was
+    granted, so no such window ever holds more than ``rate``, however the latency varies.
+    Untracked grants count from the moment they are granted.
     """
 
     def __init__(
@@ -70,6 +94,8 @@ class RateLimiter:
         rate: float | None = 30.0,
         *,
         headroom: float = DEFAULT_HEADROOM,
+        window: float = 1.0,
+        burst: float = DEFAULT_BURST,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if rate is not None and rate < 0:
@@ -81,9 +107,17 @@ class RateLimiter:
         self._clock = clock
         self._due = 0.0  # when the next grant is due (the "theoretical arrival time")
         self._paused_until = 0.0
-        self._urgent: deque[asyncio.Future[None]] = deque()
-        self._normal: deque[asyncio.Future[None]] = deque()
+        # Waiters: the future a grant resolves (with the ticket) and whether it is tracked.
+        self._urgent: deque[tuple[asyncio.Future[int | None], bool]] = deque()
+        self._normal: deque[tuple[asyncio.Future[int | None], bool]] = deque()
         self._timer: asyncio.TimerHandle | None = None
+        self.window = window
+        self.burst = burst
+        #: Most messages Telegram may handle in one ``window``.
+        self.per_window = 0 if self.rate is None else max(1, math.floor(self.rate * window))
+        self._counted: deque[float] = deque()  # grants (untracked) and answers, oldest first
+        self._flying: dict[int, float] = {}  # tracked ticket -> when granted, oldest first
+        self._tickets = 0
         #: Grants so far (both kinds): for statistics and tests.
         self.granted = 0
 
@@ -101,37 +135,88 @@ class RateLimiter:
         until = self._clock() + max(0.0, seconds)
         if until > self._paused_until:
             self._paused_until = until
-            self._due = max(self._due, until)
+            # Resume evenly spaced, not with a burst of the turns the pause took away.
+            self._due = max(self._due, until + self.burst)
             self._reschedule()
 
-    async def acquire(self, *, urgent: bool = False) -> None:
-        if not self._urgent and not self._normal and self._ready(self._clock()):
-            self._grant(self._clock())
-            return
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        (self._urgent if urgent else self._normal).append(future)
+    async def acquire(self, *, urgent: bool = False, track: bool = False) -> int | None:
+        """Wait for a turn (see :meth:`Limiter.acquire`).
+
+        With ``track``, returns a ticket to hand to :meth:`answered` once Telegram answered
+        (or the call failed); until then the message counts as in flight.
+        """
+        now = self._clock()
+        if not self._urgent and not self._normal and self._ready(now):
+            return self._grant(now, track)
+        future: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
+        (self._urgent if urgent else self._normal).append((future, track))
         self._reschedule()
         # A caller cancelled while waiting leaves a cancelled future, skipped when served; one
-        # cancelled just after its grant leaves that grant unused, erring on the side of less.
-        await future
+        # cancelled just after its grant leaves that grant unused (a tracked one then counts
+        # as in flight until LONGEST_FLIGHT), erring on the side of less.
+        return await future
+
+    def answered(self, ticket: int | None) -> None:
+        """Telegram answered the tracked message ``ticket`` (``None`` is ignored)."""
+        if ticket is None or self._flying.pop(ticket, None) is None:
+            return
+        self._counted.append(self._clock())
+        if self._urgent or self._normal:
+            self._reschedule()
+
+    @property
+    def in_flight(self) -> int:
+        """Tracked messages not answered yet."""
+        return len(self._flying)
 
     # -- internals -----------------------------------------------------------------------
 
     def _ready(self, now: float) -> bool:
         if now < self._paused_until:
             return False
-        return self.rate is None or now >= self._due - CATCH_UP
+        if self.rate is None:
+            return True
+        return now >= self._due - self.burst and self._window_count(now) < self.per_window
 
-    def _grant(self, now: float) -> None:
+    def _window_count(self, now: float) -> int:
+        """Messages Telegram may still count in a window that ends after ``now``."""
+        counted, flying = self._counted, self._flying
+        while counted and counted[0] <= now - self.window:
+            counted.popleft()
+        while flying:
+            ticket, granted = next(iter(flying.items()))
+            if granted > now - LONGEST_FLIGHT:
+                break
+            del flying[ticket]
+        return len(counted) + len(flying)
+
+    def _window_opens(self, now: float) -> float:
+        """When the window next has room (``now`` if it has; later answers only add to it)."""
+        if self._window_count(now) < self.per_window:
+            return now
+        if self._counted:
+            return self._counted[0] + self.window
+        # Everything in the window is still in flight: an answer reschedules, and the oldest
+        # flight expires at the latest.
+        return next(iter(self._flying.values())) + LONGEST_FLIGHT
+
+    def _grant(self, now: float, track: bool) -> int | None:
         self.granted += 1
-        if self.rate is not None:
-            # From the due time, not from now: a grant served a little late does not push
-            # every later one back (up to CATCH_UP), so the long-run rate stays exact.
-            self._due = max(self._due, now - CATCH_UP) + self.interval
+        if self.rate is None:
+            return None
+        # From the due time, not from now: grants served late (a stall) do not push every
+        # later one back, up to ``burst`` seconds' worth, so the long-run rate stays exact.
+        self._due = max(self._due, now - self.burst) + self.interval
+        if not track:
+            self._counted.append(now)
+            return None
+        self._tickets += 1
+        self._flying[self._tickets] = now
+        return self._tickets
 
-    def _next_waiter(self) -> asyncio.Future[None] | None:
+    def _next_waiter(self) -> tuple[asyncio.Future[int | None], bool] | None:
         for queue in (self._urgent, self._normal):
-            while queue and queue[0].done():  # cancelled while waiting
+            while queue and queue[0][0].done():  # cancelled while waiting
                 queue.popleft()
             if queue:
                 return queue.popleft()
@@ -150,10 +235,12 @@ class RateLimiter:
             waiter = self._next_waiter()
             if waiter is None:
                 break
-            self._grant(now)
-            waiter.set_result(None)
+            future, track = waiter
+            future.set_result(self._grant(now, track))
         if self._urgent or self._normal:
-            wake = max(self._paused_until, self._due - CATCH_UP)
+            wake = max(self._paused_until, self._due - self.burst)
+            if self.rate is not None:
+                wake = max(wake, self._window_opens(now))
             loop = asyncio.get_running_loop()
             self._timer = loop.call_at(loop.time() + max(0.0, wake - now), self._serve)
 

@@ -394,11 +394,11 @@ class Sender:
 
     async def _send_next_part(self, job: _Job) -> None:
         part = job.parts[job.parts_sent]
-        await self.limiter.acquire()
+        ticket = await self._acquire()
         self._mark_sending()
         self.pacer.sent(job.chat_id)
         try:
-            message = await self._send(job.chat_id, part, ParseMode.HTML)
+            message = await self._send(job.chat_id, part, ParseMode.HTML, ticket)
         except Exception as exc:  # every Telegram answer and network failure has a verdict
             verdict = classify(exc)
             if verdict.action is Action.PLAIN_TEXT:
@@ -414,10 +414,10 @@ class Sender:
         log.error("Telegram refused the HTML of edition %r (%s): %s; sending it as plain text",
                   job.edition, template, verdict.reason)
         self.stats.plain_text += 1
-        await self.limiter.acquire()
+        ticket = await self._acquire()
         self.pacer.sent(job.chat_id)
         try:
-            message = await self._send(job.chat_id, to_plain_text(part), None)
+            message = await self._send(job.chat_id, to_plain_text(part), None, ticket)
         except Exception as exc:
             again = classify(exc)
             if again.action is Action.PLAIN_TEXT:
@@ -426,8 +426,30 @@ class Sender:
             return
         await self._part_sent(job, message)
 
-    async def _send(self, chat_id: int, text: str, parse_mode: str | None) -> dict[str, Any]:
-        """``sendMessage``; the answer as Telegram's JSON (only its id is needed)."""
+    async def _acquire(self) -> int | None:
+        """Wait for a turn of the global limit; a ticket when the limiter tracks answers."""
+        if isinstance(self.limiter, RateLimiter):
+            return await self.limiter.acquire(track=True)
+        await self.limiter.acquire()
+        return None
+
+    async def _send(
+        self, chat_id: int, text: str, parse_mode: str | None, ticket: int | None = None
+    ) -> dict[str, Any]:
+        """``sendMessage``; the answer as Telegram's JSON (only its id is needed).
+
+        Whatever the outcome, the limiter hears of it at once (``ticket``): until then the
+        message counts as one Telegram may still be counting.
+        """
+        try:
+            return await self._post_message(chat_id, text, parse_mode)
+        finally:
+            if ticket is not None and isinstance(self.limiter, RateLimiter):
+                self.limiter.answered(ticket)
+
+    async def _post_message(
+        self, chat_id: int, text: str, parse_mode: str | None
+    ) -> dict[str, Any]:
         if isinstance(self.bot, OutboxBot):
             return await self.bot.send_text(
                 chat_id, text, parse_mode=parse_mode, read_timeout=self.send_timeout

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram import Bot
 
-from bot.delivery.limits import ChatPacer, Limiter, RateLimiter
+from bot.delivery.limits import TRACKED_HEADROOM, ChatPacer, Limiter, RateLimiter
 from bot.delivery.sender import Sender
 from bot.delivery.transport import outbox_bot
 from config import Settings
@@ -17,8 +17,12 @@ SEND_TIMEOUT = 10.0
 
 
 def build_limiter(settings: Settings) -> Limiter:
-    """The global limit of ``DELIVERY_RATE`` messages a second, shared by outbox and replies."""
-    return RateLimiter(settings.delivery_rate)
+    """The global limit of ``DELIVERY_RATE`` messages a second, shared by outbox and replies.
+
+    The sender and the replies track their messages, so no second ever holds too many and
+    the spacing can aim closer to the limit (:data:`~bot.delivery.limits.TRACKED_HEADROOM`).
+    """
+    return RateLimiter(settings.delivery_rate, headroom=TRACKED_HEADROOM)
 
 
 def build_sender(bot: Bot, store: Store, settings: Settings, limiter: Limiter) -> Sender:

@@ -21,9 +21,11 @@ from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot.handlers.common import clean_arg, say, tell
+from bot.language import renderer_for
 from bot.services import get_services
 from bot.throttle import pace_reply
-from digests.render import split_html
+from digests.i18n import T_
+from digests.render import split_html, to_plain_text
 from digests.store.roster import chat_type_counts, count_subscribers, newest_subscribers
 
 log = logging.getLogger(__name__)
@@ -69,7 +71,7 @@ async def publish(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if name not in names or services.scheduler is None:
         given = clean_arg(" ".join(context.args or []))
         await tell(update, context, "usage", usage=f"/publish {'|'.join(names)}",
-                   problem=f"No edition “{given}”." if given else None)
+                   problem=T_("No edition “%(given)s”.", given=given) if given else None)
         return
     record = await services.scheduler.publish(name, dt.datetime.now(dt.UTC))
     if record is None:
@@ -109,7 +111,7 @@ async def broadcast(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     token = secrets.token_urlsafe(9)
     user = update.effective_user
     context.bot_data.setdefault(_BROADCASTS_KEY, {})[token] = (text, user.id if user else None)
-    renderer = services.renderer
+    renderer = await renderer_for(update, context)
     parts = split_html(renderer.render_message("broadcast_confirm", text=text, count=count))
     keyboard = InlineKeyboardMarkup([[
         InlineKeyboardButton(
@@ -129,18 +131,21 @@ async def broadcast_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     if query is None or query.data is None:
         return
     services = get_services(context)
-    renderer = services.renderer
+    renderer = await renderer_for(update, context)
     if not services.is_admin(query.from_user.id):
-        await query.answer(renderer.render_message("admins_only"), show_alert=True)
+        await query.answer(to_plain_text(renderer.render_message("admins_only")), show_alert=True)
         return
     _, action, token = query.data.split(":", 2)
     pending = context.bot_data.setdefault(_BROADCASTS_KEY, {}).pop(token, None)
     if pending is None:
-        await query.answer(renderer.render_message("broadcast_expired"), show_alert=True)
+        expired = to_plain_text(renderer.render_message("broadcast_expired"))
+        await query.answer(expired, show_alert=True)
         return
     await query.answer()
     if action == "cancel":
-        await query.edit_message_text(renderer.render_message("broadcast_cancelled"))
+        await query.edit_message_text(
+            renderer.render_message("broadcast_cancelled"), parse_mode=ParseMode.HTML
+        )
         return
     text, _author = pending
     record = await services.store.record_digest(
@@ -166,15 +171,16 @@ SUBSCRIBERS_PATTERN = r"^subs:\d{1,9}$"
 
 
 async def _subscribers_page(
-    context: ContextTypes.DEFAULT_TYPE, offset: int
+    update: Update, context: ContextTypes.DEFAULT_TYPE, offset: int
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     services = get_services(context)
+    renderer = await renderer_for(update, context)
     store = services.store
     total = await count_subscribers(store)
     offset = max(0, min(offset, max(total - 1, 0)))
     offset -= offset % SUBSCRIBERS_PAGE
     page = await newest_subscribers(store, offset=offset, limit=SUBSCRIBERS_PAGE)
-    text = services.renderer.render(
+    text = renderer.render(
         "subscribers.html",
         counts=await store.subscriber_counts(), by_type=await chat_type_counts(store),
         page=page, first=offset + 1, total=total,
@@ -182,12 +188,12 @@ async def _subscribers_page(
     buttons = []
     if offset > 0:
         buttons.append(InlineKeyboardButton(
-            services.renderer.render_message("previous_button"),
+            renderer.render_message("previous_button"),
             callback_data=f"subs:{offset - SUBSCRIBERS_PAGE}",
         ))
     if offset + SUBSCRIBERS_PAGE < total:
         buttons.append(InlineKeyboardButton(
-            services.renderer.render_message("next_button"),
+            renderer.render_message("next_button"),
             callback_data=f"subs:{offset + SUBSCRIBERS_PAGE}",
         ))
     return text, InlineKeyboardMarkup([buttons]) if buttons else None
@@ -196,7 +202,7 @@ async def _subscribers_page(
 @admin_only
 async def subscribers(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Counts by state and chat type, and the newest subscribers, ten a page."""
-    text, keyboard = await _subscribers_page(context, 0)
+    text, keyboard = await _subscribers_page(update, context, 0)
     await send_parts(update, split_html(text), keyboard)
 
 
@@ -207,10 +213,11 @@ async def subscribers_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
         return
     services = get_services(context)
     if not services.is_admin(query.from_user.id):
-        await query.answer(services.renderer.render_message("admins_only"), show_alert=True)
+        refusal = (await renderer_for(update, context)).render_message("admins_only")
+        await query.answer(to_plain_text(refusal), show_alert=True)
         return
     await query.answer()
-    text, keyboard = await _subscribers_page(context, int(query.data.split(":", 1)[1]))
+    text, keyboard = await _subscribers_page(update, context, int(query.data.split(":", 1)[1]))
     with contextlib.suppress(BadRequest):  # "message is not modified": a double tap
         await query.edit_message_text(
             split_html(text)[0], parse_mode=ParseMode.HTML, reply_markup=keyboard,

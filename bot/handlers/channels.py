@@ -30,6 +30,7 @@ from bot.handlers.admin import admin_only
 from bot.handlers.common import clean_arg, tell
 from bot.services import get_services
 from bot.throttle import GROUP_CHAT_TYPES, is_command
+from digests.i18n import T_
 from digests.store.roster import newest_subscribers
 
 log = logging.getLogger(__name__)
@@ -121,7 +122,7 @@ async def _usage(update: Update, context: ContextTypes.DEFAULT_TYPE, given: str)
     await tell(
         update, context, "usage",
         usage="/publish_to @channel | /publish_to list | /publish_to remove @channel",
-        problem=f"“{shown}” is not a channel." if shown else None,
+        problem=T_("“%(given)s” is not a channel.", given=shown) if shown else None,
     )
 
 

@@ -8,7 +8,9 @@ from typing import Any
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.services import get_services, reply
+from bot.language import renderer_for
+from bot.services import reply
+from digests.i18n import T_
 
 RECENT = 10
 MAX_ARG_CHARS = 64
@@ -17,13 +19,13 @@ MAX_ARG_CHARS = 64
 async def say(
     update: Update, context: ContextTypes.DEFAULT_TYPE, template: str, **ctx: Any
 ) -> None:
-    """Render ``template`` and send it as the reply, split as Telegram requires."""
-    await reply(update, get_services(context).renderer.render_messages(template, **ctx))
+    """Render ``template`` in the chat's language and send it, split as Telegram requires."""
+    await reply(update, (await renderer_for(update, context)).render_messages(template, **ctx))
 
 
 async def tell(update: Update, context: ContextTypes.DEFAULT_TYPE, key: str, **ctx: Any) -> None:
-    """Send one of the short canned replies (a macro of ``messages.html``)."""
-    await reply(update, [get_services(context).renderer.render_message(key, **ctx)])
+    """Send a short canned reply (a macro of ``messages.html``) in the chat's language."""
+    await reply(update, [(await renderer_for(update, context)).render_message(key, **ctx)])
 
 
 async def pick_article(
@@ -33,8 +35,8 @@ async def pick_article(
     args = context.args or []
     given = clean_arg(" ".join(args))
     if len(args) != 1 or not args[0].isdigit() or len(args[0]) > 6:
-        await tell(update, context, "usage", usage=f"/{command} N",
-                   problem=f"“{given}” is not an article number." if given else None)
+        problem = T_("“%(given)s” is not an article number.", given=given) if given else None
+        await tell(update, context, "usage", usage=f"/{command} N", problem=problem)
         return None
     number = int(args[0])
     if not 1 <= number <= count:

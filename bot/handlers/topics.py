@@ -13,6 +13,7 @@ from bot.keyboards import Keyboards
 from bot.language import renderer_for
 from bot.services import Services, get_services, reply
 from digests.editions import compose
+from digests.i18n import T_
 from digests.preferences import (
     MAX_FOLLOW_CHARS,
     Preferences,
@@ -120,7 +121,7 @@ async def follow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     if not word or len(word) > MAX_FOLLOW_CHARS or not fold(word).strip("…"):
         await tell(update, context, "usage", usage="/follow WORD",
-                   problem=None if not word else "That is too long to follow.")
+                   problem=None if not word else T_("That is too long to follow."))
         return
     try:
         added = await services.store.follow(chat_id, "word", word)

@@ -15,15 +15,20 @@ from .telegram_html import utf16_len
 
 __all__ = ["detect_entities", "with_detected_entities"]
 
-_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    # Order matters: a later match overlapping an earlier one is dropped.
-    ("url", re.compile(r"(?<![\w@/.])(?:https?://|www\.)[^\s<>\"]+", re.IGNORECASE)),
-    ("email", re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")),
-    ("bot_command", re.compile(r"(?<![\w/])/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?(?![\w/])")),
-    ("mention", re.compile(r"(?<![\w@])@[A-Za-z0-9_]{4,32}(?!\w)")),
-    ("hashtag", re.compile(r"(?<![\w#])#\w*[^\W\d]\w*")),
-    ("cashtag", re.compile(r"(?<![\w$])\$[A-Z]{1,8}(?![\w])")),
+_PATTERNS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
+    # Order matters: a later match overlapping an earlier one is dropped. The middle field is
+    # a character every match contains: a text without it is not searched at all.
+    ("url", "", re.compile(r"(?<![\w@/.])(?:https?://|www\.)[^\s<>\"]+", re.IGNORECASE)),
+    ("email", "@",
+     re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")),
+    ("bot_command", "/",
+     re.compile(r"(?<![\w/])/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?(?![\w/])")),
+    ("mention", "@", re.compile(r"(?<![\w@])@[A-Za-z0-9_]{4,32}(?!\w)")),
+    ("hashtag", "#", re.compile(r"(?<![\w#])#\w*[^\W\d]\w*")),
+    ("cashtag", "$", re.compile(r"(?<![\w$])\$[A-Z]{1,8}(?![\w])")),
 )
+#: Every URL match contains one of these (case-insensitively).
+_URL_MARKS = ("://", "www.")
 _OPAQUE = frozenset({"code", "pre", "text_link", "text_mention", "custom_emoji"})
 _TRAILING = ".,;:!?'\")]}"
 
@@ -41,7 +46,12 @@ def detect_entities(text: str, existing: Sequence[dict[str, Any]] = ()) -> list[
     """Entities Telegram would add to *text*, not overlapping opaque *existing* ones."""
     taken = [(e["offset"], e["offset"] + e["length"]) for e in existing if e["type"] in _OPAQUE]
     found: list[dict[str, Any]] = []
-    for entity_type, pattern in _PATTERNS:
+    lowered = text.lower()
+    for entity_type, mark, pattern in _PATTERNS:
+        if mark and mark not in text:
+            continue
+        if not mark and not any(url_mark in lowered for url_mark in _URL_MARKS):
+            continue
         for match in pattern.finditer(text):
             piece = _trim_url(match.group()) if entity_type == "url" else match.group()
             start = utf16_len(text[: match.start()])

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from .faults import FloodControl, RandomFailures, Timeouts
-from .server import BotAPIServer
+from .server import BotAPIServer, RecordedRequest
 from .world import JSON
 
 __all__ = ["LoggingServer", "main", "parse_range"]
@@ -70,16 +70,12 @@ class LoggingServer(BotAPIServer):
         self._log = log
         self._keep_requests = keep_requests
 
-    async def call(self, method: str, raw_params: JSON | None = None) -> tuple[int, JSON]:
-        status, body = await super().call(method, raw_params)
-        # ``call`` appends its record just before returning, with no await in between.
-        record = self.requests[-1]
+    def _recorded(self, record: RecordedRequest, body: JSON) -> None:
         if not self._keep_requests:
             self.requests.clear()
         if self._log is not None and record.method != "getUpdates":
-            self._log.write(json.dumps(_log_line(record.method, record.params, status, body)))
-            self._log.write("\n")
-        return status, body
+            line = _log_line(record.method, record.params, record.status, body)
+            self._log.write(json.dumps(line) + "\n")
 
 
 def _log_line(method: str, params: JSON, status: int, body: JSON) -> JSON:

@@ -21,7 +21,6 @@ decoded and validated against :mod:`bot.local.methods`, offered to fault injecto
 from __future__ import annotations
 
 import asyncio
-import copy
 import inspect
 import json
 import logging
@@ -61,9 +60,20 @@ class RecordedRequest:
     method: str
     params: JSON
     status: int
-    response: JSON
+    answer: str
+    """The response body exactly as sent: JSON text."""
     at: float = 0.0
     """``time.monotonic()`` when the call was answered (for rate measurements)."""
+
+    @property
+    def response(self) -> JSON:
+        """The response body, decoded afresh on each access.
+
+        Kept as the text sent, not as objects: a snapshot that later edits of the stored
+        message cannot change, and that costs the garbage collector nothing to keep.
+        """
+        decoded: JSON = json.loads(self.answer)
+        return decoded
 
     @property
     def ok(self) -> bool:
@@ -501,6 +511,12 @@ class BotAPIServer:
         The single path every call takes (HTTP requests included): method lookup, parameter
         decoding, fault injection, the method itself, recording, the message hook.
         """
+        status, answer = await self._serve(method, raw_params)
+        body: JSON = json.loads(answer)
+        return status, body
+
+    async def _serve(self, method: str, raw_params: JSON | None) -> tuple[int, str]:
+        """:meth:`call`, answering with the body as the JSON text to send."""
         raw = dict(raw_params or {})
         name = _CANONICAL.get(method.lower(), method)
         params: JSON = raw
@@ -520,13 +536,19 @@ class BotAPIServer:
             status, body = 500, APIError(500, "Internal Server Error").to_json()
         else:
             status, body = 200, {"ok": True, "result": result}
-        # A snapshot: stored messages change later (edits) but the answer given does not.
-        body = copy.deepcopy(body)
-        self.requests.append(RecordedRequest(name, params, status, body, time.monotonic()))
+        # Serialized once, now: the snapshot recorded (stored messages change later, with
+        # edits, but the answer given does not) is also the text sent.
+        answer = json.dumps(body)
+        record = RecordedRequest(name, params, status, answer, time.monotonic())
+        self.requests.append(record)
+        self._recorded(record, body)
         logger.debug("%s -> %d", name, status)
         if status == 200 and name in _MESSAGE_METHODS:
             self._notify(body["result"])
-        return status, body
+        return status, answer
+
+    def _recorded(self, record: RecordedRequest, body: JSON) -> None:
+        """Called with each call just recorded; subclasses may log it (see ``serve``)."""
 
     async def _intercept(self, method: str, params: JSON) -> None:
         for index, (target, error, remaining) in enumerate(self._failures):
@@ -566,12 +588,12 @@ class BotAPIServer:
             return web.json_response(error.to_json(), status=error.error_code)
         method = request.match_info["method"]
         if method.lower() == "getupdates":
-            status, body = await self.call(method, raw)
+            status, answer = await self._serve(method, raw)
         else:
             # Like Telegram, finish a call whose client hung up (e.g. on a read timeout):
             # the message is sent even though the client never hears so.
-            status, body = await asyncio.shield(self.call(method, raw))
-        return web.json_response(body, status=status)
+            status, answer = await asyncio.shield(self._serve(method, raw))
+        return web.Response(text=answer, status=status, content_type="application/json")
 
     async def _handle_file(self, request: web.Request) -> web.Response:
         error = not_found()

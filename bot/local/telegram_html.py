@@ -12,6 +12,7 @@ resulting entities are counted in UTF-16 code units, like every offset in the Bo
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -26,7 +27,12 @@ __all__ = [
 
 MAX_MESSAGE_LENGTH = 4096
 
+#: What ends a run of plain text: a tag, a character reference, or the trailing NUL.
+_MARKUP = re.compile(rb"[<&\0]")
+
 _SPACES = b" \t\r\n\v\0"
+# Byte values compared in the parser's loops, named once rather than ``ord()``-ed each time.
+_AMP, _SLASH, _LT, _EQ, _GT = b"&/<=>"
 _SIMPLE_TAGS = {
     "b": "bold",
     "strong": "bold",
@@ -59,7 +65,10 @@ class TelegramHTMLError(ValueError):
 
 def utf16_len(text: str) -> int:
     """Length of *text* in UTF-16 code units, the unit of every Bot API offset."""
-    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+    if text.isascii():
+        return len(text)
+    # The codec counts in C; "surrogatepass" counts a lone surrogate as the one unit it is.
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 @dataclass
@@ -68,10 +77,6 @@ class _OpenTag:
     argument: str
     utf16_offset: int
     result_pos: int
-
-
-def _is_space(byte: int) -> bool:
-    return byte in _SPACES
 
 
 def _decode_entity(data: bytes, pos: int) -> tuple[str, int] | None:
@@ -133,7 +138,7 @@ def _error(message: str) -> TelegramHTMLError:
 def _parse_start_tag(data: bytes, i: int, begin: int) -> tuple[str, str, int]:
     """Parse ``<name attr=...>`` from ``data[i]`` (just after ``<``): name, argument, end."""
     name_start = i
-    while not _is_space(data[i]) and data[i] != ord(">"):
+    while data[i] not in _SPACES and data[i] != _GT:
         i += 1
     if data[i] == 0:
         raise _error(f"Unclosed start tag at byte offset {begin}")
@@ -142,27 +147,27 @@ def _parse_start_tag(data: bytes, i: int, begin: int) -> tuple[str, str, int]:
         raise _error(f'Unsupported start tag "{name}" at byte offset {begin}')
 
     argument = ""
-    while data[i] != ord(">"):
-        while data[i] != 0 and _is_space(data[i]):
+    while data[i] != _GT:
+        while data[i] != 0 and data[i] in _SPACES:
             i += 1
-        if data[i] == ord(">"):
+        if data[i] == _GT:
             break
         attr_start = i
-        while not _is_space(data[i]) and data[i] not in b"=>":
+        while data[i] not in _SPACES and data[i] not in b"=>":
             i += 1
         attribute = data[attr_start:i].decode("utf-8", "replace").lower()
         if not attribute:
             raise _error(f'Empty attribute name in the tag "{name}" at byte offset {begin}')
-        while data[i] != 0 and _is_space(data[i]):
+        while data[i] != 0 and data[i] in _SPACES:
             i += 1
-        if data[i] != ord("="):
+        if data[i] != _EQ:
             if data[i] == 0:
                 raise _error(f'Unclosed start tag "{name}" at byte offset {begin}')
             if name == "blockquote" and attribute == "expandable":
                 argument = "1"
             continue
         i += 1
-        while data[i] != 0 and _is_space(data[i]):
+        while data[i] != 0 and data[i] in _SPACES:
             i += 1
         if data[i] == 0:
             raise _error(f"Unclosed start tag at byte offset {begin}")
@@ -173,14 +178,14 @@ def _parse_start_tag(data: bytes, i: int, begin: int) -> tuple[str, str, int]:
             while chr(data[i]).isascii() and (chr(data[i]).isalnum() or data[i] in b".-"):
                 i += 1
             value = data[token_start:i].decode("ascii").lower()
-            if not _is_space(data[i]) and data[i] != ord(">"):
+            if data[i] not in _SPACES and data[i] != _GT:
                 raise _error(f"Unexpected end of name token at byte offset {token_start}")
         else:
             quote = data[i]
             i += 1
             raw = bytearray()
             while data[i] != quote and data[i] != 0:
-                if data[i] == ord("&"):
+                if data[i] == _AMP:
                     decoded = _decode_entity(data, i)
                     if decoded is not None:
                         raw += decoded[0].encode()
@@ -259,23 +264,27 @@ def _parse(data: bytes) -> tuple[str, list[dict[str, Any]]]:
     i = 0
     while i < end:
         byte = data[i]
-        if byte == ord("&"):
+        if byte == _AMP:
             decoded = _decode_entity(data, i)
             if decoded is not None:
                 char, i = decoded
                 result += char.encode()
                 utf16_offset += utf16_len(char)
                 continue
-        if byte != ord("<"):
-            result.append(byte)
-            # Count UTF-16 units from UTF-8 lead bytes: 4-byte sequences are surrogate pairs.
-            utf16_offset += ((byte & 0xC0) != 0x80) + (byte >= 0xF0)
-            i += 1
+        if byte != _LT:
+            # Plain text runs up to the next markup byte: copy it in one piece. The run ends
+            # on an ASCII byte (or the sentinel), so it holds whole UTF-8 characters.
+            found = _MARKUP.search(data, i + 1)
+            stop = end if found is None else found.start()
+            run = data[i:stop]
+            result += run
+            utf16_offset += len(run) if run.isascii() else utf16_len(run.decode("utf-8"))
+            i = stop
             continue
 
         begin = i
         i += 1
-        if data[i] != ord("/"):
+        if data[i] != _SLASH:
             name, argument, i = _parse_start_tag(data, i, begin)
             open_tags.append(_OpenTag(name, argument, utf16_offset, len(result)))
             i += 1
@@ -283,12 +292,12 @@ def _parse(data: bytes) -> tuple[str, list[dict[str, Any]]]:
 
         if not open_tags:
             raise _error(f"Unexpected end tag at byte offset {begin}")
-        while not _is_space(data[i]) and data[i] != ord(">"):
+        while data[i] not in _SPACES and data[i] != _GT:
             i += 1
         end_name = data[begin + 2 : i].decode("utf-8", "replace").lower()
-        while data[i] != 0 and _is_space(data[i]):
+        while data[i] != 0 and data[i] in _SPACES:
             i += 1
-        if data[i] != ord(">"):
+        if data[i] != _GT:
             raise _error(f"Unclosed end tag at byte offset {begin}")
         tag = open_tags.pop()
         if end_name and end_name != tag.name:
