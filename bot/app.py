@@ -9,6 +9,7 @@ Production (``run_polling``) and local mode share this code; only the Bot API ad
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -160,6 +161,10 @@ async def _post_init(application: Application) -> None:
     await start_sources(application, services)
     log.info("bot @%s ready; database %s", application.bot.username,
              settings.redacted_database_url())
+    # Everything built so far lives as long as the worker: moving it out of the collector's
+    # view keeps full collections short, so sending never stalls behind one mid-fan-out.
+    gc.collect()
+    gc.freeze()
 
 
 async def _post_shutdown(application: Application) -> None:
