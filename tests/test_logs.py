@@ -93,3 +93,24 @@ async def test_sender_worker_logs_json_without_secrets_and_never_polls(tmp_path:
     assert REDIS_PASSWORD not in text
     methods = {r.method for r in server.requests}
     assert "getMe" in methods and "getUpdates" not in methods
+
+
+def test_request_urls_are_not_logged_at_info(restore_logging: None) -> None:
+    """httpx logs every request URL at INFO, and Bot API URLs carry the token."""
+    configure_logging("INFO", [TOKEN])
+    assert not logging.getLogger("httpx").isEnabledFor(logging.INFO)
+
+
+def test_plain_text_lines_mask_secrets_in_messages_and_tracebacks(
+    restore_logging: None, capfd: pytest.CaptureFixture[str]
+) -> None:
+    configure_logging("DEBUG", [TOKEN, PASSWORD])
+    log = logging.getLogger("telegram.ext.Updater")
+    log.warning("POST https://api.telegram.org/bot%s/getUpdates failed", TOKEN)
+    try:
+        raise ConnectionError(f"could not connect to postgresql://bot:{PASSWORD}@db/bot")
+    except ConnectionError:
+        log.exception("database unreachable")
+    err = capfd.readouterr().err
+    assert "getUpdates failed" in err and "ConnectionError" in err
+    assert TOKEN not in err and PASSWORD not in err and err.count("***") >= 2

@@ -109,16 +109,26 @@ async def _topics_screen(
     return text, Keyboards(renderer).topics(offered)
 
 
+async def _word_to_change(
+    update: Update, context: ContextTypes.DEFAULT_TYPE
+) -> tuple[int, str] | None:
+    """The chat and the word of /follow or /unfollow, once the chat may change its filters."""
+    chat_id = await _ready(get_services(context), update)
+    if chat_id is None:
+        return None
+    if not await may_change(update, context):
+        await tell(update, context, "group_admins_only")
+        return None
+    return chat_id, clean_arg(" ".join(context.args or []))
+
+
 async def follow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/follow WORD: only articles mentioning what you follow (a keyword or a person)."""
     services = get_services(context)
-    chat_id = await _ready(services, update)
-    word = clean_arg(" ".join(context.args or []))
-    if chat_id is None:
+    target = await _word_to_change(update, context)
+    if target is None:
         return
-    if not await may_change(update, context):
-        await tell(update, context, "group_admins_only")
-        return
+    chat_id, word = target
     if not word or len(word) > MAX_FOLLOW_CHARS or not fold(word).strip("…"):
         await tell(update, context, "usage", usage="/follow WORD",
                    problem=None if not word else T_("That is too long to follow."))
@@ -134,13 +144,10 @@ async def follow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def unfollow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/unfollow WORD: stop following (or muting) a word or topic."""
     services = get_services(context)
-    chat_id = await _ready(services, update)
-    word = clean_arg(" ".join(context.args or []))
-    if chat_id is None:
+    target = await _word_to_change(update, context)
+    if target is None:
         return
-    if not await may_change(update, context):
-        await tell(update, context, "group_admins_only")
-        return
+    chat_id, word = target
     if not word:
         await tell(update, context, "usage", usage="/unfollow WORD")
         return
