@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 import sys
 
+from telegram.error import InvalidToken, NetworkError
+
 from bot.logs import configure_logging
 from config import ConfigError, load_settings
 
@@ -50,13 +52,25 @@ def main(argv: list[str] | None = None) -> None:
             print(f"Configuration error: {exc}", file=sys.stderr)
             raise SystemExit(2) from None
     application = build_application(settings)
-    if not answers_updates(settings.worker_role):
-        run_without_updates(application)
-    elif webhook is not None:
-        log.info("serving the webhook %r", webhook)
-        application.run_webhook(**webhook.kwargs())
-    else:
-        application.run_polling(drop_pending_updates=False)
+    try:
+        if not answers_updates(settings.worker_role):
+            run_without_updates(application)
+        elif webhook is not None:
+            log.info("serving the webhook %r", webhook)
+            application.run_webhook(**webhook.kwargs())
+        else:
+            application.run_polling(drop_pending_updates=False)
+    except InvalidToken:
+        # Start-up failures end in one line an operator can act on; the supervisor restarts us.
+        print("Telegram refused TELEGRAM_BOT_TOKEN: check it with @BotFather", file=sys.stderr)
+        raise SystemExit(2) from None
+    except NetworkError as exc:
+        reason = str(exc)
+        for secret in settings.secrets():
+            reason = reason.replace(secret, "***")
+        print(f"Cannot reach the Telegram Bot API at {settings.telegram_api_url}: {reason}",
+              file=sys.stderr)
+        raise SystemExit(1) from None
 
 
 if __name__ == "__main__":

@@ -105,3 +105,18 @@ def test_blank_folders_mean_none(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TEMPLATES_DIR", "  ")
     settings = load_settings()
     assert settings.articles_dir is None and settings.templates_dir is None
+
+
+def test_unreachable_bot_api_ends_with_one_clear_line(tmp_path: Path) -> None:
+    env = {"PATH": "/usr/bin:/bin", "TELEGRAM_BOT_TOKEN": TOKEN,
+           "TELEGRAM_API_URL": "http://127.0.0.1:9/bot",
+           "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite3'}"}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot"], cwd=tmp_path, env=env, capture_output=True, text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("Cannot reach the Telegram Bot API at http://127.0.0.1:9/bot")
+    # python-telegram-bot logs its own traceback of the failed getMe before that line.
+    assert TOKEN not in result.stderr + result.stdout
