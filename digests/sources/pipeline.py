@@ -139,6 +139,24 @@ async def _collect_folder(
     return Collected(articles=prepared, items=scan.items, problems=scan.problems + problems)
 
 
+async def _fetch_since(
+    fetcher: Fetcher,
+    spec: SourceSpec,
+    state: SourceState | None,
+    max_bytes: int,
+    *,
+    accept: str | None = None,
+) -> Fetched:
+    """Fetch a source conditionally on what its last poll saw (ETag, Last-Modified)."""
+    return await fetcher.fetch(
+        spec.location,
+        max_bytes=max_bytes,
+        etag=state.etag if state else None,
+        last_modified=state.last_modified if state else None,
+        **({"accept": accept} if accept else {}),
+    )
+
+
 async def _collect_page(
     spec: SourceSpec,
     state: SourceState | None,
@@ -146,12 +164,7 @@ async def _collect_page(
     limits: Limits,
     pool: Executor | None,
 ) -> Collected:
-    fetched = await fetcher.fetch(
-        spec.location,
-        max_bytes=limits.max_article_bytes,
-        etag=state.etag if state else None,
-        last_modified=state.last_modified if state else None,
-    )
+    fetched = await _fetch_since(fetcher, spec, state, limits.max_article_bytes)
     if fetched.not_modified:
         return _unchanged(state)
     # The masked location: the article's link is shown to readers.
@@ -174,12 +187,8 @@ async def _collect_feed(
     limits: Limits,
     pool: Executor | None,
 ) -> Collected:
-    fetched = await fetcher.fetch(
-        spec.location,
-        max_bytes=limits.max_feed_bytes,
-        etag=state.etag if state else None,
-        last_modified=state.last_modified if state else None,
-        accept=FEED_ACCEPT,
+    fetched = await _fetch_since(
+        fetcher, spec, state, limits.max_feed_bytes, accept=FEED_ACCEPT
     )
     if fetched.not_modified:
         return _unchanged(state)
