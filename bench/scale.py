@@ -17,7 +17,9 @@ limit: the achieved rate, the busiest second the server saw and its 429 answers.
 
 Database alone: the outbox protocol (claim a batch with ``FOR UPDATE SKIP LOCKED``, record
 the outcomes) in 1-3 processes with no Telegram at all: the ceiling PostgreSQL puts on this
-design here. Enqueue: one digest for 1,000,000 subscribers, in one transaction.
+design here. Processes claim as senders do (an owner each, one claim at a time, chats held by
+one owner); a last run with anonymous claims shows what those rules cost. Enqueue: one digest
+for 1,000,000 subscribers, in one transaction.
 
 Figures are medians of ``--repeat`` runs. PostgreSQL comes from ``TEST_POSTGRES_URL``
 (default ``postgresql://postgres@127.0.0.1:5432/test``), as for the tests.
@@ -57,6 +59,7 @@ from cluster import (
 )
 
 from digests.store import DeliveryStatus, Store
+from digests.store.outbox import owner_lock_key
 from digests.store.records import DeliveryOutcome
 
 SERVER = make_url(os.environ.get("TEST_POSTGRES_URL")
@@ -217,28 +220,36 @@ async def enqueue_run(chats: int) -> dict[str, float]:
     return {"seconds": seconds, "bytes_per_delivery": size / chats}
 
 
-async def _drain(url: str, batch: int) -> tuple[int, float, float]:
+async def _drain(url: str, batch: int, owned: bool) -> tuple[int, float, float]:
     """Claim and record as sent, as fast as the database allows (no Telegram at all).
 
-    Returns how many, and the wall-clock start and end (process start-up is not counted)."""
+    ``owned`` claims as a sender does: under an owner number whose lock this process holds,
+    one claim at a time across processes, skipping chats another owner holds. Returns how
+    many, and the wall-clock start and end (process start-up is not counted)."""
     done = 0
-    async with await Store.open(url, migrate=False) as store:
+    owner = os.getpid() % (2**31 - 2) + 1 if owned else None
+    async with await Store.open(url, migrate=False) as store, store.engine.connect() as lock:
+        if owner is not None:
+            await lock.execute(text("SELECT pg_advisory_lock(:k)"), {"k": owner_lock_key(owner)})
+            await lock.commit()
         started = time.time()
-        while claimed := await store.claim_deliveries(batch):
+        while claimed := await store.claim_deliveries(batch, owner=owner):
             await store.record_outcomes([
                 DeliveryOutcome(delivery_id=d.id, chat_id=d.chat_id, status=DeliveryStatus.SENT,
                                 parts_sent=len(d.parts), message_ids=[1], attempts=d.attempts)
                 for d in claimed
-            ])
+            ], owner=owner)
             done += len(claimed)
     return done, started, time.time()
 
 
-def _drain_process(url: str, batch: int) -> tuple[int, float, float]:
-    return asyncio.run(_drain(url, batch))
+def _drain_process(url: str, batch: int, owned: bool) -> tuple[int, float, float]:
+    return asyncio.run(_drain(url, batch, owned))
 
 
-async def ceiling_run(deliveries: int, processes: int, batch: int = 500) -> dict[str, float]:
+async def ceiling_run(
+    deliveries: int, processes: int, batch: int = 500, *, owned: bool = True
+) -> dict[str, float]:
     """The outbox protocol alone: ``processes`` claimers against one database."""
     url = await fresh_database()
     try:
@@ -251,7 +262,8 @@ async def ceiling_run(deliveries: int, processes: int, batch: int = 500) -> dict
             await asyncio.gather(*(loop.run_in_executor(pool, time.sleep, 0.5)
                                    for _ in range(processes)))
             results = await asyncio.gather(*(
-                loop.run_in_executor(pool, _drain_process, url, batch) for _ in range(processes)
+                loop.run_in_executor(pool, _drain_process, url, batch, owned)
+                for _ in range(processes)
             ))
         after_cpu, after_wal = cpu_seconds({}), await wal_position()
     finally:
@@ -318,12 +330,14 @@ async def main() -> None:
                   f"{median(runs, 'rate') / limit:.1%} of the limit; busiest second "
                   f"{median(runs, 'busiest_second'):.0f}; 429 answers "
                   f"{median(runs, 'refused'):.0f} ({chats:,} chats)", flush=True)
-    for processes in args.workers:
-        runs = [await ceiling_run(args.ceiling, processes) for _ in range(args.repeat)]
-        print(f"outbox alone, {processes} claimer process(es): {median(runs, 'rate'):,.0f} "
-              f"deliveries/s claimed and recorded ({args.ceiling:,}; PostgreSQL "
-              f"{median(runs, 'postgres_us'):.0f} us CPU and {median(runs, 'wal_bytes'):.0f} "
-              f"WAL bytes per delivery)", flush=True)
+    for processes, owned in [(n, True) for n in args.workers] + [(args.workers[-1], False)]:
+        runs = [await ceiling_run(args.ceiling, processes, owned=owned)
+                for _ in range(args.repeat)]
+        how = "as senders claim" if owned else "anonymous claims, no chat affinity"
+        print(f"outbox alone, {processes} claimer process(es), {how}: "
+              f"{median(runs, 'rate'):,.0f} deliveries/s claimed and recorded "
+              f"({args.ceiling:,}; PostgreSQL {median(runs, 'postgres_us'):.0f} us CPU and "
+              f"{median(runs, 'wal_bytes'):.0f} WAL bytes per delivery)", flush=True)
     runs = [await enqueue_run(args.enqueue) for _ in range(args.repeat)]
     seconds = ", ".join(f"{r['seconds']:.2f}" for r in runs)
     print(f"enqueue {args.enqueue:,} deliveries: {median(runs, 'seconds'):.2f} s "

@@ -155,6 +155,7 @@ async def _post_init(application: Application) -> None:
     services.scheduler = EditionScheduler(
         store, renderer, settings.editions, timezone=settings.timezone,
         on_published=lambda _record: services.sender.wake() if services.sender else None,
+        retention=settings.retention,
     )
     # The schedule runs in one worker at a time; see bot.roles.
     await start_worker_jobs(application, services)

@@ -57,6 +57,7 @@ class Leadership:
         session_timeout: seconds after which PostgreSQL ends the session of a leader that
             stopped talking (frozen, cut off, or its machine gone without closing the
             connection), freeing the lock; at least a few ``retry`` periods.
+        key: the advisory lock id, when it is not derived from ``name`` (:func:`lock_key`).
     """
 
     def __init__(
@@ -68,11 +69,12 @@ class Leadership:
         on_lost: Callback | None = None,
         retry: float = DEFAULT_RETRY,
         session_timeout: float | None = None,
+        key: int | None = None,
     ) -> None:
         self.engine = engine
         self.session_timeout = session_timeout or max(15.0, 4 * retry)
         self.name = name
-        self.key = lock_key(name)
+        self.key = lock_key(name) if key is None else key
         self.on_acquired = on_acquired
         self.on_lost = on_lost
         self.retry = retry

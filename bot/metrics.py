@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -61,24 +60,6 @@ class _SenderCollector(Collector):
             yield family
 
 
-class TimedBot:
-    """Wraps a ``Bot`` so every ``send_message`` is timed into a histogram; all else passes."""
-
-    def __init__(self, bot: Any, histogram: Histogram) -> None:
-        self._bot = bot
-        self._histogram = histogram
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._bot, name)
-
-    async def send_message(self, *args: Any, **kwargs: Any) -> Any:
-        started = time.perf_counter()
-        try:
-            return await self._bot.send_message(*args, **kwargs)
-        finally:
-            self._histogram.observe(time.perf_counter() - started)
-
-
 class Metrics:
     """The worker's metrics in a registry of their own (several workers may share a process
     in tests)."""
@@ -112,10 +93,9 @@ class Metrics:
         self.registry.register(_SenderCollector(services))
 
     def instrument_sender(self) -> None:
-        """Time the sender's calls to Telegram (idempotent)."""
-        sender = self.services.sender
-        if sender is not None and not isinstance(sender.bot, TimedBot):
-            sender.bot = TimedBot(sender.bot, self.send_seconds)  # type: ignore[assignment]
+        """Time the sender's calls to Telegram."""
+        if self.services.sender is not None:
+            self.services.sender.on_send_time = self.send_seconds.observe
 
     async def refresh(self) -> None:
         """Read the database figures into the gauges."""

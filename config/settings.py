@@ -140,6 +140,8 @@ class Settings(BaseSettings):
     webhook_listen: str = "0.0.0.0"
     port: int = Field(default=8443, ge=1, le=65535)
     commands_per_minute: int = Field(default=20, ge=1, le=10_000)
+    # Days the outbox keeps finished deliveries and spent digests; 0 keeps everything.
+    retention_days: int = Field(default=30, ge=0, le=3650)
 
     @field_validator("telegram_bot_token", mode="before")
     @classmethod
@@ -281,6 +283,11 @@ class Settings(BaseSettings):
     def local_mode(self) -> bool:
         """No token means the bot talks to its embedded Bot API server."""
         return self.telegram_bot_token is None
+
+    @property
+    def retention(self) -> dt.timedelta | None:
+        """How long the outbox keeps its history (``RETENTION_DAYS``); ``None``: for ever."""
+        return dt.timedelta(days=self.retention_days) if self.retention_days else None
 
     @property
     def database_url_value(self) -> str:

@@ -1,4 +1,7 @@
-"""The content command line: ``python -m digests extract | ingest | render | sources | schema``."""
+"""The content command line: ``python -m digests COMMAND``.
+
+Commands: ``extract``, ``ingest``, ``render``, ``sources``, ``prune`` and ``schema``.
+"""
 
 from __future__ import annotations
 
@@ -163,6 +166,35 @@ def sources(poll: bool) -> None:
     for outcome in outcomes:
         click.echo(f"polled {outcome}", err=True)
     click.echo(listing)
+
+
+@main.command()
+@click.option("--days", type=click.IntRange(min=1, max=3650), default=None,
+              help="Keep this many days (default: RETENTION_DAYS).")
+def prune(days: int | None) -> None:
+    """Delete finished deliveries and spent digests of runs older than the retention period."""
+    import asyncio
+    import datetime as dt
+
+    from digests.store import Store
+
+    settings = _settings()
+    if days is None:
+        if settings.retention is None:
+            click.echo("RETENTION_DAYS is 0: keeping everything (use --days N to prune).")
+            return
+        days = settings.retention_days
+    older_than = dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
+
+    async def run() -> str:
+        store = await Store.open(settings.database_url_value)
+        try:
+            report = await store.prune_outbox(older_than)
+        finally:
+            await store.close()
+        return str(report)
+
+    click.echo(f"{asyncio.run(run())} (runs before {older_than:%Y-%m-%d %H:%M} UTC)")
 
 
 @main.command()

@@ -32,6 +32,7 @@ from digests.preferences import Slot, latest_due
 from digests.render import Renderer
 from digests.runs import RunOutcome, serve_run
 from digests.store import DigestRecord, Store
+from digests.store.retention import PruneReport
 
 log = logging.getLogger(__name__)
 OnPublished = Callable[[DigestRecord], Awaitable[None] | None]
@@ -87,6 +88,7 @@ class EditionScheduler:
         timezone: str = "UTC",
         on_published: OnPublished | None = None,
         clock: Callable[[], dt.datetime] | None = None,
+        retention: dt.timedelta | None = None,
     ) -> None:
         self.store = store
         self.renderer = renderer
@@ -95,6 +97,9 @@ class EditionScheduler:
         self.on_published = on_published
         #: Where "now" comes from; tests replace it to run the schedule on a controlled clock.
         self.clock: Callable[[], dt.datetime] = clock or (lambda: dt.datetime.now(dt.UTC))
+        #: Finished deliveries of runs older than this, and spent digests, are deleted every
+        #: hour (see :mod:`digests.store.retention`); ``None`` keeps everything.
+        self.retention = retention
         self.scheduler = AsyncIOScheduler(timezone=ZoneInfo(timezone))
         self.triggers = {e.name: edition_trigger(e, timezone) for e in editions}
         #: The personal-times job fires at second 0 of every minute.
@@ -181,6 +186,7 @@ class EditionScheduler:
         The window runs from the stored cursor (at most :data:`PERSONAL_CATCH_UP` back; a
         fresh database starts at this minute) to the current minute; each slot is served at
         its latest due instant in it, so a restart catches up once and a repeat does nothing.
+        On the hour it also prunes the run ledger and, given a :attr:`retention`, the outbox.
         """
         until = self._clock().astimezone(dt.UTC).replace(second=0, microsecond=0)
         cursor = await self.store.get_cursor(PERSONAL_CURSOR)
@@ -212,7 +218,28 @@ class EditionScheduler:
         for outcome in outcomes:
             for record in outcome.digests:
                 await self._published(record)
+        if until.minute == 0:
+            # After this minute's runs are queued and the sender woken: a long first prune
+            # of a large backlog delays the next tick, never this one's deliveries.
+            await self.prune_outbox(until)
         return outcomes
+
+    async def prune_outbox(self, now: dt.datetime) -> PruneReport | None:
+        """Delete the outbox's history older than :attr:`retention`; ``None`` if nothing ran.
+
+        A failure is logged, not raised: the schedule goes on, and the next hour tries again.
+        """
+        if self.retention is None:
+            return None
+        older_than = now - self.retention
+        try:
+            report = await self.store.prune_outbox(older_than)
+        except Exception:
+            log.exception("pruning the outbox before %s failed", older_than)
+            return None
+        if report.deliveries or report.digests:
+            log.info("pruned the outbox before %s: %s", older_than, report)
+        return report
 
     async def _published(self, record: DigestRecord) -> None:
         if self.on_published is not None:

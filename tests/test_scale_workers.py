@@ -6,7 +6,9 @@ all of them ``all``) and ``bench/api_server.py`` each run in a process of their 
 * one digest to 5,000 subscribers reaches each exactly once;
 * with the server enforcing a global limit, the three workers together never exceed it;
 * killing the worker that runs the schedule hands it to another within 30 s, and no run is
-  lost or doubled.
+  lost or doubled;
+* restarting a worker mid-delivery duplicates nothing the others are sending, and what a
+  killed worker held is taken over by the live ones.
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ class Cluster:
         return self.server.start()
 
     def start(self, env: dict[str, str], roles: list[str]) -> list[WorkerProcess]:
-        for index, role in enumerate(roles):
+        for index, role in enumerate(roles, start=len(self.workers)):
             worker = WorkerProcess(f"w{index}", {**env, "WORKER_ROLE": role},
                                    self.tmp_path / f"w{index}.log")
             worker.start()
@@ -237,3 +239,60 @@ async def test_three_workers_together_never_exceed_the_rate_limit(
     assert Counter(s["chat"] for s in sends) == dict.fromkeys(
         range(FIRST_CHAT, FIRST_CHAT + chats), 1
     )
+
+
+async def sending_by_every_worker(url: str, workers: int) -> bool:
+    """Whether ``workers`` different owners hold deliveries being sent right now."""
+    async with await Store.open(url, migrate=False) as store, store.engine.connect() as db:
+        owners = await db.exec_driver_sql(
+            "SELECT count(DISTINCT claimed_by) FROM deliveries WHERE status = 'sending'"
+        )
+        return owners.scalar_one() >= workers
+
+
+async def test_restarting_a_worker_mid_delivery_duplicates_nothing(
+    cluster: Cluster, fresh_postgres_url: str
+) -> None:
+    chats, limit = 3000, 200
+    await prepare_database(fresh_postgres_url, range(FIRST_CHAT, FIRST_CHAT + chats))
+    base_url = cluster.serve(chats, limit=limit)
+    env = worker_env(base_url, fresh_postgres_url, delivery_rate=str(limit))
+    workers = cluster.start(env, ["all", "sender", "sender"])
+    await wait_for(lambda: workers_ready(workers), 60, "workers ready")
+    await publish_now(fresh_postgres_url, chats)
+    # Every worker holds deliveries it has yet to send when one of them restarts: the new
+    # process must leave those alone.
+    await wait_for(lambda: sending_by_every_worker(fresh_postgres_url, 3), 30, "three senders")
+    workers[2].stop()
+    cluster.start(env, ["sender"])
+    await wait_for(lambda: workers_ready(cluster.workers[3:]), 60, "the restarted worker")
+    await wait_for(lambda: outbox_empty(fresh_postgres_url), 60, "outbox empty")
+    cluster.stop()
+
+    received = Counter(s["chat"] for s in cluster.accepted())
+    assert set(received) == set(range(FIRST_CHAT, FIRST_CHAT + chats))
+    doubled = [chat for chat, count in received.items() if count > 1]
+    assert doubled == [], f"{len(doubled)} subscribers got the digest twice"
+
+
+async def test_live_workers_take_over_what_a_killed_worker_held(
+    cluster: Cluster, fresh_postgres_url: str
+) -> None:
+    chats, limit, concurrency = 3000, 200, 8
+    await prepare_database(fresh_postgres_url, range(FIRST_CHAT, FIRST_CHAT + chats))
+    base_url = cluster.serve(chats, limit=limit)
+    env = worker_env(base_url, fresh_postgres_url, delivery_rate=str(limit),
+                     delivery_concurrency=str(concurrency))
+    workers = cluster.start(env, ["all", "sender", "sender"])
+    await wait_for(lambda: workers_ready(workers), 60, "workers ready")
+    await publish_now(fresh_postgres_url, chats)
+    await wait_for(lambda: sending_by_every_worker(fresh_postgres_url, 3), 30, "three senders")
+    workers[2].kill()  # no restart: the two live workers must finish its share
+    await wait_for(lambda: outbox_empty(fresh_postgres_url), 60, "outbox empty")
+    cluster.stop()
+
+    received = Counter(s["chat"] for s in cluster.accepted())
+    assert set(received) == set(range(FIRST_CHAT, FIRST_CHAT + chats))
+    # Only the messages on their way when the worker died can have gone out twice.
+    doubled = [chat for chat, count in received.items() if count > 1]
+    assert len(doubled) <= concurrency, doubled

@@ -20,7 +20,13 @@ How a delivery travels::
 Telegram accepted it and before the journal committed that. Each slot has at most one message
 in that state, so a kill duplicates at most ``concurrency`` messages (the in-flight window);
 every other part is either committed as sent (skipped on restart) or never reached Telegram
-(sent on restart). Rows a dead worker left ``sending`` are requeued when the next one starts.
+(sent on restart).
+
+**Several workers.** A sender claims as its *owner* number and holds that owner's advisory
+lock while it runs (see :mod:`digests.store.outbox`). Rows left ``sending`` by a worker whose
+lock is gone are requeued by the next sender to start and, on PostgreSQL, by every running
+sender's periodic look; rows a live worker holds are never taken from it. A sender that loses
+its lock (its database connection) stops and drops what it held, which others then take over.
 """
 
 from __future__ import annotations
@@ -30,9 +36,10 @@ import contextlib
 import logging
 import math
 import random
+import secrets
 import time
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,8 +50,10 @@ from bot.delivery.journal import Journal
 from bot.delivery.limits import ChatPacer, Limiter, RateLimiter
 from bot.delivery.outcomes import Action, Verdict, classify
 from bot.delivery.transport import OutboxBot
+from bot.leader import Leadership
 from digests.render import to_plain_text
 from digests.store import Delivery, DeliveryStatus, Store
+from digests.store.outbox import owner_lock_key
 from digests.store.records import DeliveryOutcome
 
 __all__ = ["Sender", "SenderStats"]
@@ -123,6 +132,10 @@ class Sender:
         templates: edition name -> template name, named in the log when Telegram refuses a
             digest's HTML.
         own_bot: initialise ``bot`` on :meth:`start` and shut it down on :meth:`stop`.
+        owner: the number this sender claims as; a random one by default. Two running
+            senders must never share one.
+        orphan_check: seconds between looks for work that dead workers left mid-send (on
+            PostgreSQL; on SQLite there is one worker, and it looks when it starts).
     """
 
     def __init__(
@@ -142,6 +155,8 @@ class Sender:
         idle_poll: float = 1.0,
         templates: Mapping[str, str] | None = None,
         own_bot: bool = False,
+        owner: int | None = None,
+        orphan_check: float = 10.0,
     ) -> None:
         if concurrency < 1 or batch < 1 or max_attempts < 1:
             raise ValueError("concurrency, batch and max_attempts must be at least 1")
@@ -158,6 +173,13 @@ class Sender:
         self.idle_poll = idle_poll
         self.templates = dict(templates or {})
         self.own_bot = own_bot
+        #: Called with the seconds Telegram took to answer each message (metrics).
+        self.on_send_time: Callable[[float], object] | None = None
+        self.owner = owner if owner is not None else secrets.randbelow(2**31 - 1) + 1
+        self.orphan_check = orphan_check
+        self._presence: Leadership | None = None
+        self._next_orphan_check = 0.0
+        self._stop_timeout = 5.0
         limit = getattr(self.limiter, "rate", None) or 2000.0
         #: Most jobs held in memory: enough to keep every slot busy while chats wait for their
         #: per-chat turn (about two seconds of sending at the global rate).
@@ -185,14 +207,17 @@ class Sender:
     # -- lifecycle -----------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Requeue what a previous run left mid-send, then drain the outbox until stopped."""
+        """Take this sender's owner lock, then drain the outbox until stopped.
+
+        If the database cannot be reached yet, sending starts once it can.
+        """
         if self.own_bot:
             await self.bot.initialize()
-        stale = await self.store.requeue_stale(self.store.clock())
-        if stale:
-            log.info("re-queued %d deliveries left mid-send by a previous run", stale)
-        self._start_engine()
-        self._feeder = asyncio.create_task(self._feed(), name="outbox-feeder")
+        self._presence = Leadership(
+            self.store.engine, f"outbox owner {self.owner}", key=owner_lock_key(self.owner),
+            on_acquired=self._resume, on_lost=self._suspend,
+        )
+        await self._presence.start()
 
     async def stop(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109
         """Stop taking work, let messages already on their way finish, hand the rest back.
@@ -200,14 +225,33 @@ class Sender:
         Deliveries still in memory return to ``pending`` with their part cursor, so the next
         start (or another worker) resumes them at once.
         """
+        self._stop_timeout = timeout
+        if self._presence is not None:
+            # Suspends (hands back) while the lock is still held, then unlocks.
+            await self._presence.stop()
+            self._presence = None
+        if self.own_bot:
+            await self.bot.shutdown()
+
+    async def _resume(self) -> None:
+        """Start sending: the owner lock is held (at start, or again after losing it)."""
+        # Rows of dead workers, and of this owner from before it lost its lock.
+        requeued = await self.store.requeue_orphans(self.owner, own=True)
+        if requeued:
+            log.info("re-queued %d deliveries left mid-send by workers that stopped", requeued)
+        self._next_orphan_check = time.monotonic() + self.orphan_check
+        self._start_engine()
+        self._feeder = asyncio.create_task(self._feed(), name="outbox-feeder")
+
+    async def _suspend(self) -> None:
+        """Stop sending: stopping, or the owner lock is lost and others may take our rows."""
         if self._feeder is not None:
             self._feeder.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._feeder
             self._feeder = None
-        await self._stop_engine(timeout)
-        if self.own_bot:
-            await self.bot.shutdown()
+        if self._slots:
+            await self._stop_engine(self._stop_timeout)
 
     def wake(self) -> None:
         """Tell the sender new deliveries are queued, so it need not wait for its next look."""
@@ -276,7 +320,7 @@ class Sender:
         if jobs:
             outcomes = [job.outcome(DeliveryStatus.PENDING) for job in jobs]
             try:
-                await self.store.record_outcomes(outcomes)
+                await self.store.record_outcomes(outcomes, owner=self.owner)
             except Exception:
                 log.exception("could not hand %d deliveries back; the next start will", len(jobs))
         for job in jobs:
@@ -295,6 +339,7 @@ class Sender:
                 continue
             if len(self.pacer) > 4 * self.capacity:
                 self.pacer.forget_idle()
+            await self._take_over_orphans()
             wanted = min(self.batch, room)
             self._wake.clear()  # before claiming: a digest queued meanwhile wakes us again
             try:
@@ -313,13 +358,27 @@ class Sender:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.idle_poll)
 
+    async def _take_over_orphans(self) -> None:
+        """Now and then, requeue what workers that died left mid-send (PostgreSQL)."""
+        if self.store.dialect != "postgresql" or time.monotonic() < self._next_orphan_check:
+            return
+        self._next_orphan_check = time.monotonic() + self.orphan_check
+        try:
+            async with self._writing:
+                requeued = await self.store.requeue_orphans(self.owner)
+        except Exception as exc:
+            log.warning("cannot look for deliveries of stopped workers (%s)", exc)
+            return
+        if requeued:
+            log.info("took over %d deliveries a stopped worker left mid-send", requeued)
+
     async def _claim(self, limit: int) -> list[Delivery]:
         async with self._writing:
-            return await self.store.claim_deliveries(limit)
+            return await self.store.claim_deliveries(limit, owner=self.owner)
 
     async def _record(self, outcomes: Sequence[DeliveryOutcome]) -> None:
         async with self._writing:
-            await self.store.record_outcomes(outcomes)
+            await self.store.record_outcomes(outcomes, owner=self.owner)
 
     def _add(self, delivery: Delivery, done: asyncio.Future[None] | None = None) -> None:
         job = _Job(
@@ -441,11 +500,14 @@ class Sender:
         Whatever the outcome, the limiter hears of it at once (``ticket``): until then the
         message counts as one Telegram may still be counting.
         """
+        started = time.perf_counter()
         try:
             return await self._post_message(chat_id, text, parse_mode)
         finally:
             if ticket is not None and isinstance(self.limiter, RateLimiter):
                 self.limiter.answered(ticket)
+            if self.on_send_time is not None:
+                self.on_send_time(time.perf_counter() - started)
 
     async def _post_message(
         self, chat_id: int, text: str, parse_mode: str | None
@@ -454,7 +516,6 @@ class Sender:
             return await self.bot.send_text(
                 chat_id, text, parse_mode=parse_mode, read_timeout=self.send_timeout
             )
-        # Any other bot, or a wrapper around one (bot.metrics times ``send_message``).
         message = await self.bot.send_message(
             chat_id, text, parse_mode=parse_mode, read_timeout=self.send_timeout
         )

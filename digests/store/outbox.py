@@ -2,7 +2,15 @@
 
 A run is recorded once, with one ``pending`` delivery per chat, in a single transaction. Senders
 *claim* due deliveries (``pending`` to ``sending``), then report each one sent, due for retry,
-failed or blocked. Rows a crashed sender left in ``sending`` are requeued on the next start.
+failed or blocked.
+
+**Owners.** Each sender claims under an *owner* number and holds, for as long as it lives, the
+PostgreSQL advisory lock :func:`owner_lock_key` of that number. A row is only written back by
+its owner, and any sender may requeue the ``sending`` rows whose owner's lock is gone
+(:meth:`OutboxQueries.requeue_orphans`): a worker that died, however it died, has its work taken
+over, while the rows a live worker is sending are never touched. A claim also skips chats another
+owner is sending to, so one chat is served by one worker at a time and its pacing holds. On
+SQLite, with its single worker, every owner but the caller counts as gone.
 
 A digest longer than one message has several parts; ``parts_sent`` counts those Telegram has
 confirmed, so a resumed delivery sends only the rest. A busy sender reports many outcomes in one
@@ -19,6 +27,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    ColumnElement,
     FromClause,
     Select,
     Text,
@@ -26,7 +35,10 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    literal_column,
     select,
+    text,
+    true,
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -40,6 +52,29 @@ from digests.store.tables import DeliveryRow, DigestRow, SubscriberRow
 
 #: Longer error texts are cut: they are for a person skimming ``/stats``, not a log archive.
 MAX_ERROR_LENGTH = 1000
+
+#: The high half of every owner's advisory lock key, so that the owners' locks can be told
+#: apart from other advisory locks in ``pg_locks`` (whose ``classid`` shows this half).
+OWNER_LOCK_SPACE = 0x44_47_53_54
+
+#: Claims take this transaction-level lock, one claim at a time across workers: a claim then
+#: sees every chat the others have taken, so no chat is claimed by two workers at once.
+_CLAIM_LOCK_KEY = (OWNER_LOCK_SPACE << 32) | 0
+
+
+def owner_lock_key(owner: int) -> int:
+    """The advisory lock key a sender claiming as ``owner`` holds while it lives."""
+    if not 0 < owner < 2**31:
+        raise ValueError(f"an owner is a number from 1 to 2**31 - 1, not {owner}")
+    return (OWNER_LOCK_SPACE << 32) | owner
+
+
+# The owners alive now: those whose lock some session of this database holds.
+_LIVE_OWNERS = text(
+    "SELECT objid::bigint FROM pg_locks WHERE locktype = 'advisory' AND granted"
+    " AND classid = CAST(:space AS oid) AND objsubid = 1"
+    " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+).bindparams(space=OWNER_LOCK_SPACE).columns(objid=BigInteger())
 
 # Digest parts never change once recorded, so claimed deliveries reuse them from memory; a few
 # recent digests are all a sender works through at a time.
@@ -156,30 +191,48 @@ class OutboxQueries(StoreBase):
             value = await session.scalar(query)
         return value
 
-    async def claim_deliveries(self, limit: int, now: dt.datetime | None = None) -> list[Delivery]:
+    async def claim_deliveries(
+        self, limit: int, now: dt.datetime | None = None, *, owner: int | None = None
+    ) -> list[Delivery]:
         """Take up to ``limit`` due ``pending`` deliveries for sending, oldest due first.
 
-        Claimed rows become ``sending`` with one more attempt counted. Concurrent claimers,
-        in this process or others, never get the same row: PostgreSQL skips rows another
-        transaction has locked, SQLite runs one writer at a time.
+        Claimed rows become ``sending``, held by ``owner``, with one more attempt counted.
+        Concurrent claimers, in this process or others, never get the same row: PostgreSQL
+        skips rows another transaction has locked, SQLite runs one writer at a time. Given an
+        ``owner``, rows for chats another owner is sending to are left for that owner.
         """
         if limit <= 0:
             return []
         now = self.clock() if now is None else as_utc(now)
         if self.dialect == "sqlite":
-            return await self._claim_sqlite(limit, now)
-        due: Select[tuple[int]] = (
-            select(DeliveryRow.id)
-            .where(
-                DeliveryRow.status == DeliveryStatus.PENDING.value,
-                DeliveryRow.next_attempt_at <= now,
+            return await self._claim_sqlite(limit, now, owner)
+        table = DeliveryRow.__table__
+        free_chat: ColumnElement[bool] = true()
+        if owner is not None:
+            held = table.alias("held")
+            free_chat = ~(
+                select(held.c.id)
+                .where(
+                    held.c.chat_id == table.c.chat_id,
+                    # Written out, not a parameter: the partial index on sending rows serves
+                    # only a query whose text says 'sending', even in a cached generic plan.
+                    held.c.status == literal_column(f"'{DeliveryStatus.SENDING.value}'"),
+                    held.c.claimed_by != owner,
+                )
+                .exists()
             )
-            .order_by(DeliveryRow.next_attempt_at, DeliveryRow.id)
+        due: Select[tuple[int]] = (
+            select(table.c.id)
+            .where(
+                table.c.status == DeliveryStatus.PENDING.value,
+                table.c.next_attempt_at <= now,
+                free_chat,
+            )
+            .order_by(table.c.next_attempt_at, table.c.id)
             .limit(limit)
         )
         if self.dialect == "postgresql":
             due = due.with_for_update(skip_locked=True)
-        table = DeliveryRow.__table__
         claim = (
             update(table)
             # The status test is repeated so that a row changed since the subquery read it
@@ -192,22 +245,31 @@ class OutboxQueries(StoreBase):
                 status=DeliveryStatus.SENDING.value,
                 attempts=table.c.attempts + 1,
                 claimed_at=now,
+                claimed_by=owner,
             )
             # Plain rows, not ORM objects: a sender claims hundreds at a time.
             .returning(*table.c)
         )
         async with self._sessions.begin() as session:
+            if owner is not None and self.dialect == "postgresql":
+                # Released at commit. The claim's statement starts after the lock is granted,
+                # so it sees the chats every earlier claim took.
+                await session.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CLAIM_LOCK_KEY}
+                )
             rows = list((await session.execute(claim)).mappings())
             parts = await self._parts_for(session, {row["digest_id"] for row in rows})
         rows.sort(key=lambda row: (row["next_attempt_at"], row["id"]))
         return [_delivery_from(row, *parts[row["digest_id"]]) for row in rows]
 
-    async def _claim_sqlite(self, limit: int, now: dt.datetime) -> list[Delivery]:
+    async def _claim_sqlite(
+        self, limit: int, now: dt.datetime, owner: int | None
+    ) -> list[Delivery]:
         # One statement in autocommit mode, for the reason given in _record_outcomes_sqlite.
         stamp = now.astimezone(dt.UTC).replace(tzinfo=None).strftime(_SQLITE_TIME)
         async with self.engine.connect() as connection:
             driver = (await connection.get_raw_connection()).driver_connection
-            found = await driver.execute_fetchall(_SQLITE_CLAIM, (stamp, stamp, limit))
+            found = await driver.execute_fetchall(_SQLITE_CLAIM, (stamp, owner, stamp, limit))
         rows = [dict(zip(_CLAIMED_COLUMNS, values, strict=True)) for values in found]
         for row in rows:
             for name in ("next_attempt_at", "created_at", "claimed_at", "sent_at"):
@@ -222,26 +284,31 @@ class OutboxQueries(StoreBase):
         rows.sort(key=lambda row: (row["next_attempt_at"], row["id"]))
         return [_delivery_from(row, *parts[row["digest_id"]]) for row in rows]
 
-    async def record_outcomes(self, outcomes: Sequence[DeliveryOutcome]) -> None:
+    async def record_outcomes(
+        self, outcomes: Sequence[DeliveryOutcome], *, owner: int | None = None
+    ) -> None:
         """Record what a sender learned about many deliveries, in one transaction.
 
         Each outcome sets its delivery's status, part cursor, message ids, attempts and error;
         ``blocked`` ones also unsubscribe their chat; ``pending`` ones (handed back) keep their
         place in the queue. A delivery already ``sent`` is left alone, so a late report cannot
-        turn it back into work. On SQLite the deliveries and the unsubscriptions are written
-        by two statements, each atomic.
+        turn it back into work; given an ``owner``, so is a delivery that owner no longer
+        holds (requeued after its lock was lost, and maybe claimed by another worker since).
+        On SQLite the deliveries and the unsubscriptions are written by two statements, each
+        atomic.
         """
         if not outcomes:
             return
         if self.dialect == "sqlite":
-            await self._record_outcomes_sqlite(outcomes)
+            await self._record_outcomes_sqlite(outcomes, owner)
             return
         now = self.clock()
         table = DeliveryRow.__table__
         sent = DeliveryStatus.SENT.value
+        held: ColumnElement[bool] = true() if owner is None else table.c.claimed_by == owner
         statement = (
             update(table)
-            .where(table.c.id == bindparam("b_id"), table.c.status != sent)
+            .where(table.c.id == bindparam("b_id"), table.c.status != sent, held)
             .values(
                 status=bindparam("b_status"),
                 parts_sent=bindparam("b_parts_sent"),
@@ -285,7 +352,9 @@ class OutboxQueries(StoreBase):
                     blocked,
                 )
 
-    async def _record_outcomes_sqlite(self, outcomes: Sequence[DeliveryOutcome]) -> None:
+    async def _record_outcomes_sqlite(
+        self, outcomes: Sequence[DeliveryOutcome], owner: int | None
+    ) -> None:
         # SQLite has one writer at a time, and a transaction holds its lock for every round
         # trip to the driver's thread (BEGIN, UPDATE, COMMIT), each waiting for a busy event
         # loop; meanwhile readers queue in SQLite's busy handler, which sleeps in steps of up
@@ -309,7 +378,7 @@ class OutboxQueries(StoreBase):
         ]
         async with self.engine.connect() as connection:
             driver = (await connection.get_raw_connection()).driver_connection
-            await driver.execute_fetchall(_SQLITE_RECORD, (now, payload))
+            await driver.execute_fetchall(_SQLITE_RECORD, (now, payload, owner, owner))
             if blocked:
                 await driver.execute_fetchall(_SQLITE_UNSUBSCRIBE, (now, json.dumps(blocked)))
 
@@ -442,6 +511,31 @@ class OutboxQueries(StoreBase):
             )
             return len(result.all())
 
+    async def requeue_orphans(self, owner: int, *, own: bool = False) -> int:
+        """Return to ``pending`` the ``sending`` rows whose owner is gone.
+
+        On PostgreSQL an owner is gone when no session holds its :func:`owner_lock_key`: its
+        process died, or its connection did (and its sender stopped). On SQLite every owner
+        but ``owner`` is gone. With ``own``, ``owner``'s rows are requeued too, for a sender
+        that lost its lock and with it the rows it held. Rows keep their place in the queue.
+        Returns how many were requeued.
+        """
+        table = DeliveryRow.__table__
+        if self.dialect == "postgresql":
+            live = select(_LIVE_OWNERS.subquery().c.objid)
+            gone = table.c.claimed_by.is_(None) | table.c.claimed_by.not_in(live)
+        else:
+            gone = table.c.claimed_by.is_(None) | (table.c.claimed_by != owner)
+        orphaned = gone | (table.c.claimed_by == owner) if own else gone
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                update(table)
+                .where(table.c.status == DeliveryStatus.SENDING.value, orphaned)
+                .values(status=DeliveryStatus.PENDING.value, claimed_by=None)
+                .returning(table.c.id)
+            )
+            return len(result.all())
+
     async def delivery_counts(self) -> dict[str, int]:
         """How many deliveries are in each status; every status is present, maybe as 0."""
         query = select(DeliveryRow.status, func.count()).group_by(DeliveryRow.status)
@@ -493,7 +587,7 @@ class OutboxQueries(StoreBase):
 _SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
 
 # The statements behind ``record_outcomes`` on SQLite: every outcome travels in one JSON
-# parameter that ``json_each`` unpacks. Parameters: now, outcomes (a JSON list).
+# parameter that ``json_each`` unpacks. Parameters: now, outcomes (a JSON list), owner, owner.
 _SQLITE_RECORD = """
 UPDATE deliveries SET
     status = json_extract(o.value, '$.status'),
@@ -505,14 +599,17 @@ UPDATE deliveries SET
                    ELSE deliveries.sent_at END
 FROM json_each(?) AS o
 WHERE deliveries.id = json_extract(o.value, '$.id') AND deliveries.status != 'sent'
+    AND (? IS NULL OR deliveries.claimed_by = ?)
 """
 _CLAIMED_COLUMNS = (
     "id", "digest_id", "chat_id", "status", "attempts", "next_attempt_at", "created_at",
     "last_error", "message_ids", "claimed_at", "sent_at", "parts_sent",
 )
-# Parameters: now (claimed_at), now (due by), limit.
+# Parameters: now (claimed_at), owner, now (due by), limit. No test of other owners' chats:
+# SQLite has one worker.
 _SQLITE_CLAIM = f"""
-UPDATE deliveries SET status = 'sending', attempts = attempts + 1, claimed_at = ?
+UPDATE deliveries SET status = 'sending', attempts = attempts + 1, claimed_at = ?,
+    claimed_by = ?
 WHERE status = 'pending' AND id IN (
     SELECT id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ?
     ORDER BY next_attempt_at, id LIMIT ?

@@ -3,7 +3,8 @@
 Articles, subscribers, and digests with their outbox of deliveries live in one database: SQLite
 by default, PostgreSQL when the URL says so. The queries are grouped by concern in
 :mod:`~digests.store.articles`, :mod:`~digests.store.subscribers` and
-:mod:`~digests.store.outbox`; this class puts them behind one object with a lifecycle.
+:mod:`~digests.store.outbox`, whose history :mod:`~digests.store.retention` prunes; this class
+puts them behind one object with a lifecycle.
 """
 
 from __future__ import annotations
@@ -19,11 +20,19 @@ from digests.store.errors import StoreError
 from digests.store.migrate import upgrade
 from digests.store.outbox import OutboxQueries
 from digests.store.preferences import PreferenceQueries
+from digests.store.retention import RetentionQueries
 from digests.store.sources import SourceQueries
 from digests.store.subscribers import SubscriberQueries
 
 
-class Store(ArticleQueries, SubscriberQueries, OutboxQueries, SourceQueries, PreferenceQueries):
+class Store(
+    ArticleQueries,
+    SubscriberQueries,
+    OutboxQueries,
+    SourceQueries,
+    PreferenceQueries,
+    RetentionQueries,
+):
     """Access to the database behind one async engine.
 
     Open with :meth:`open`, which also brings the schema up to date, and :meth:`close` when

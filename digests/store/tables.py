@@ -108,6 +108,8 @@ class DeliveryRow(Base):
     attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    #: The worker sending it while ``sending`` (see :mod:`digests.store.outbox`).
+    claimed_by: Mapped[int | None] = mapped_column(BigInteger)
     last_error: Mapped[str | None] = mapped_column(Text)
     message_ids: Mapped[list[int] | None] = mapped_column(JSONType)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
@@ -120,7 +122,13 @@ class DeliveryRow(Base):
         CheckConstraint(
             "status IN ({})".format(", ".join(f"'{s}'" for s in DeliveryStatus)), name="status"
         ),
-        Index(None, "status", "next_attempt_at"),
+        Index(None, "status", "next_attempt_at", "id"),
+        Index(
+            "ix_deliveries_sending_chat",
+            "chat_id",
+            postgresql_where=text("status = 'sending'"),
+            sqlite_where=text("status = 'sending'"),
+        ),
     )
 
 

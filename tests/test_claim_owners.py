@@ -1,0 +1,149 @@
+"""Claim owners: work a live worker holds stays its own; a dead worker's work is taken over.
+
+On PostgreSQL an owner is alive while some session holds its advisory lock; these tests hold
+and release that lock on a connection of their own, as a worker process would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import pytest
+from sqlalchemy import text
+
+from digests.store import DeliveryStatus, Store
+from digests.store.outbox import owner_lock_key
+from digests.store.records import DeliveryOutcome
+
+ALIVE, DEAD, ME = 101, 202, 303
+
+@asynccontextmanager
+async def alive(store: Store, owner: int) -> AsyncIterator[None]:
+    """Hold ``owner``'s lock for the block (a no-op on SQLite, where only the caller lives)."""
+    if store.dialect != "postgresql":
+        yield
+        return
+    async with store.engine.connect() as connection:
+        await connection.execute(text("SELECT pg_advisory_lock(:k)"), {"k": owner_lock_key(owner)})
+        await connection.commit()
+        try:
+            yield
+        finally:
+            await connection.execute(
+                text("SELECT pg_advisory_unlock(:k)"), {"k": owner_lock_key(owner)}
+            )
+            await connection.commit()
+
+
+async def queue(store: Store, chats: list[int], edition: str = "morning") -> None:
+    record = await store.record_digest(edition, dt.datetime.now(dt.UTC), ["p"], [], chats)
+    assert record is not None and record.queued == len(chats)
+
+
+def handed_back(delivery_id: int, chat_id: int) -> DeliveryOutcome:
+    return DeliveryOutcome(delivery_id=delivery_id, chat_id=chat_id,
+                           status=DeliveryStatus.PENDING, parts_sent=0, message_ids=[],
+                           attempts=1)
+
+
+async def test_a_starting_worker_takes_over_only_what_dead_workers_left(store: Store) -> None:
+    await queue(store, [1, 2, 3, 4, 5])
+    async with alive(store, ME), alive(store, ALIVE):
+        await store.claim_deliveries(2, owner=ALIVE)
+        abandoned = await store.claim_deliveries(2, owner=DEAD)
+        unowned = await store.claim_deliveries(1)  # a worker from before owners existed
+        if store.dialect == "postgresql":
+            # The live owner's rows stay with it; the dead one's and the unowned go back.
+            assert await store.requeue_orphans(ME) == 3
+            assert await store.requeue_orphans(ME) == 0
+            again = await store.claim_deliveries(10, owner=ME)
+            assert sorted(d.id for d in again) == sorted(d.id for d in abandoned + unowned)
+            assert (await store.delivery_counts())["sending"] == 5
+        else:
+            # One worker on SQLite: whatever another owner holds was left by a dead run.
+            assert await store.requeue_orphans(ME) == 5
+            assert (await store.delivery_counts())["pending"] == 5
+
+
+@pytest.mark.parametrize("way", ["unlock", "disconnect"])
+async def test_a_workers_rows_are_taken_over_once_its_lock_is_gone(
+    store: Store, way: str
+) -> None:
+    if store.dialect != "postgresql":
+        pytest.skip("PostgreSQL only: on SQLite no other worker can be alive")
+    await queue(store, [1, 2, 3])
+    connection = await store.engine.connect()
+    await connection.execute(text("SELECT pg_advisory_lock(:k)"), {"k": owner_lock_key(ALIVE)})
+    await connection.commit()
+    await store.claim_deliveries(3, owner=ALIVE)
+    assert await store.requeue_orphans(ME) == 0
+    if way == "unlock":
+        await connection.execute(text("SELECT pg_advisory_unlock_all()"))
+        await connection.commit()
+        await connection.close()
+    else:  # the process died: its connection is gone without a word
+        await connection.invalidate()
+        await connection.close()
+    assert await store.requeue_orphans(ME) == 3
+    assert (await store.delivery_counts())["pending"] == 3
+
+
+async def test_a_worker_that_lost_its_rows_cannot_write_them_back(store: Store) -> None:
+    await queue(store, [1, 2])
+    first, second = await store.claim_deliveries(2, owner=DEAD)
+    async with alive(store, ME):
+        assert await store.requeue_orphans(ME) == 2
+        (taken,) = await store.claim_deliveries(1, owner=ME)
+    # The old owner, cut off meanwhile, reports what it thinks it still holds: no effect,
+    # neither on the row the new owner is sending nor on the one waiting in the queue.
+    await store.record_outcomes([handed_back(first.id, first.chat_id),
+                                 handed_back(second.id, second.chat_id)], owner=DEAD)
+    rows = {d.id: d for d in await store.deliveries_for_digest(first.digest_id)}
+    assert rows[taken.id].status == "sending"
+    assert sorted(d.status for d in rows.values()) == ["pending", "sending"]
+    # Its owner's report counts.
+    await store.record_outcomes([handed_back(taken.id, taken.chat_id)], owner=ME)
+    assert (await store.delivery_counts())["pending"] == 2
+
+
+async def test_a_claim_leaves_chats_another_worker_is_sending_to(store: Store) -> None:
+    if store.dialect != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite has one worker")
+    await queue(store, [1, 2], edition="morning")
+    await queue(store, [1, 2, 3], edition="evening")
+    async with alive(store, ALIVE), alive(store, ME):
+        (first,) = await store.claim_deliveries(1, owner=ALIVE)
+        mine = await store.claim_deliveries(10, owner=ME)
+        # Chat first.chat_id's evening digest waits for the worker sending it the morning one.
+        assert first.chat_id not in {d.chat_id for d in mine}
+        assert len(mine) == 3
+        theirs = await store.claim_deliveries(10, owner=ALIVE)
+        assert [d.chat_id for d in theirs] == [first.chat_id]
+
+
+async def test_concurrent_claims_never_split_a_chat_between_workers(store: Store) -> None:
+    if store.dialect != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite has one worker")
+    # Each chat's three digests lie close together in the queue, so that concurrent claims
+    # meet the same chat as often as they can.
+    chats = list(range(1, 301))
+    for first in range(1, 301, 3):
+        for edition in ("morning", "noon", "evening"):
+            await queue(store, [first, first + 1, first + 2], edition=f"{edition}-{first}")
+    owners = [11, 12, 13, 14]
+    claimed: dict[int, set[int]] = {owner: set() for owner in owners}
+
+    async def worker(owner: int) -> None:
+        while batch := await store.claim_deliveries(7, owner=owner):
+            claimed[owner].update(d.chat_id for d in batch)
+
+    async with alive(store, 11), alive(store, 12), alive(store, 13), alive(store, 14):
+        await asyncio.gather(*(worker(owner) for owner in owners))
+    # Every chat ended with exactly one worker: the one that claimed it first got all three.
+    seen = [chat for owner in owners for chat in claimed[owner]]
+    assert sorted(seen) == chats
+    assert sum(1 for owner in owners if claimed[owner]) > 1
+    assert (await store.delivery_counts())["sending"] == 900
