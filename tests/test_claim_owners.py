@@ -8,17 +8,23 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
+from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import pytest
 from sqlalchemy import text
+from telegram import Bot
 
+from bot.delivery import Sender
+from bot.local.server import BotAPIServer, RecordedRequest
 from digests.store import DeliveryStatus, Store
 from digests.store.outbox import owner_lock_key
 from digests.store.records import DeliveryOutcome
 
 ALIVE, DEAD, ME = 101, 202, 303
+TOKEN = "5151:claim-owner-test-token"
 
 @asynccontextmanager
 async def alive(store: Store, owner: int) -> AsyncIterator[None]:
@@ -36,6 +42,17 @@ async def alive(store: Store, owner: int) -> AsyncIterator[None]:
                 text("SELECT pg_advisory_unlock(:k)"), {"k": owner_lock_key(owner)}
             )
             await connection.commit()
+
+
+def accepted(server: BotAPIServer) -> list[RecordedRequest]:
+    return [r for r in server.requests if r.method == "sendMessage" and r.status == 200]
+
+
+async def until_sent(server: BotAPIServer, count: int, timeout: float = 30.0) -> None:  # noqa: ASYNC109
+    deadline = asyncio.get_running_loop().time() + timeout
+    while len(accepted(server)) < count:
+        assert asyncio.get_running_loop().time() < deadline, f"fewer than {count} messages sent"
+        await asyncio.sleep(0.05)
 
 
 async def queue(store: Store, chats: list[int], edition: str = "morning") -> None:
@@ -147,3 +164,40 @@ async def test_concurrent_claims_never_split_a_chat_between_workers(store: Store
     assert sorted(seen) == chats
     assert sum(1 for owner in owners if claimed[owner]) > 1
     assert (await store.delivery_counts())["sending"] == 900
+
+
+async def test_a_sender_cut_off_from_the_database_stops_then_resumes_without_doubles(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    if store.dialect != "postgresql":
+        pytest.skip("PostgreSQL only: an SQLite file cannot be cut off")
+    caplog.set_level(logging.INFO, logger="bot")
+    chats = list(range(1, 121))
+    async with BotAPIServer(token=TOKEN) as server, Bot(TOKEN, base_url=server.base_url) as bot:
+        for chat in chats:
+            server.add_chat(chat, type="private", first_name=f"U{chat}")
+            await store.subscribe(chat, chat_type="private")
+        await store.record_digest("morning", dt.datetime.now(dt.UTC), ["hello"], [], None)
+        sender = Sender(bot, store, rate=40, lock_retry=0.3)
+        await sender.start()
+        sender.wake()
+        await until_sent(server, 20)
+        # What a database restart or a network cut does to the session holding the lock.
+        async with store.engine.connect() as connection:
+            cut = await connection.scalar(text(
+                "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory'"
+                " AND objid = :owner AND objsubid = 1 AND granted"
+            ), {"owner": sender.owner})
+        assert cut
+        await until_sent(server, len(chats))
+        await sender.stop()
+
+    prefix = f"outbox owner {sender.owner} leadership "
+    said = [r.getMessage().removeprefix(prefix).split(":")[0] for r in caplog.records
+            if r.getMessage().startswith(prefix)]
+    # It stopped when cut off, took its lock again and went on, then stopped for good.
+    assert said == ["acquired", "lost", "released", "acquired", "released"], said
+    received = Counter(r.params["chat_id"] for r in accepted(server))
+    assert set(received) == set(chats)
+    assert max(received.values()) == 1
+    assert (await store.delivery_counts())["sent"] == len(chats)

@@ -100,6 +100,22 @@ async def publish_now(url: str, chats: int) -> int:
         return record.queued
 
 
+async def fan_out(
+    cluster: Cluster, url: str, chats: int, rate: int, enforced: bool, **settings: str
+) -> tuple[list[WorkerProcess], dict[str, str]]:
+    """Three workers sharing ``rate`` messages/s, and a digest queued for ``chats`` chats.
+
+    With ``enforced`` the server refuses what goes beyond ``rate``, as Telegram does. Returns
+    the workers and their environment (to start more like them)."""
+    await prepare_database(url, range(FIRST_CHAT, FIRST_CHAT + chats))
+    base_url = cluster.serve(chats, limit=rate if enforced else 0)
+    env = worker_env(base_url, url, delivery_rate=str(rate), **settings)
+    workers = cluster.start(env, ["all", "sender", "sender"])
+    await wait_for(lambda: workers_ready(workers), 60, "workers ready")
+    await publish_now(url, chats)
+    return workers, env
+
+
 async def outbox_empty(url: str) -> bool:
     async with await Store.open(url, migrate=False) as store:
         counts = await store.delivery_counts()
@@ -110,12 +126,7 @@ async def test_three_workers_deliver_a_digest_to_5000_subscribers_exactly_once(
     cluster: Cluster, fresh_postgres_url: str
 ) -> None:
     chats = 5000
-    await prepare_database(fresh_postgres_url, range(FIRST_CHAT, FIRST_CHAT + chats))
-    base_url = cluster.serve(chats)
-    workers = cluster.start(worker_env(base_url, fresh_postgres_url, delivery_rate="1000"),
-                            ["all", "sender", "sender"])
-    await wait_for(lambda: workers_ready(workers), 60, "workers ready")
-    await publish_now(fresh_postgres_url, chats)
+    workers, _ = await fan_out(cluster, fresh_postgres_url, chats, 1000, enforced=False)
     await wait_for(lambda: len(cluster.accepted()) >= chats, 90,
                    f"{chats} messages at the server")
     await wait_for(lambda: outbox_empty(fresh_postgres_url), 20, "outbox empty")
@@ -216,14 +227,9 @@ async def test_three_workers_together_never_exceed_the_rate_limit(
     cluster: Cluster, fresh_postgres_url: str
 ) -> None:
     chats, limit = 2000, 200
-    await prepare_database(fresh_postgres_url, range(FIRST_CHAT, FIRST_CHAT + chats))
     # The server enforces the limit as Telegram does. Each worker is configured with the same
     # limit, so only sharing it keeps the three of them, all busy at once, under it.
-    base_url = cluster.serve(chats, limit=limit)
-    workers = cluster.start(worker_env(base_url, fresh_postgres_url, delivery_rate=str(limit)),
-                            ["all", "sender", "sender"])
-    await wait_for(lambda: workers_ready(workers), 60, "workers ready")
-    await publish_now(fresh_postgres_url, chats)
+    workers, _ = await fan_out(cluster, fresh_postgres_url, chats, limit, enforced=True)
     await wait_for(lambda: len(cluster.accepted()) >= chats, 60, f"{chats} messages")
     await wait_for(lambda: outbox_empty(fresh_postgres_url), 20, "outbox empty")
     shares = [(await worker.metrics())["digestbot_delivered_total"] for worker in workers]
@@ -253,13 +259,8 @@ async def sending_by_every_worker(url: str, workers: int) -> bool:
 async def test_restarting_a_worker_mid_delivery_duplicates_nothing(
     cluster: Cluster, fresh_postgres_url: str
 ) -> None:
-    chats, limit = 3000, 200
-    await prepare_database(fresh_postgres_url, range(FIRST_CHAT, FIRST_CHAT + chats))
-    base_url = cluster.serve(chats, limit=limit)
-    env = worker_env(base_url, fresh_postgres_url, delivery_rate=str(limit))
-    workers = cluster.start(env, ["all", "sender", "sender"])
-    await wait_for(lambda: workers_ready(workers), 60, "workers ready")
-    await publish_now(fresh_postgres_url, chats)
+    chats = 3000
+    workers, env = await fan_out(cluster, fresh_postgres_url, chats, 200, enforced=True)
     # Every worker holds deliveries it has yet to send when one of them restarts: the new
     # process must leave those alone.
     await wait_for(lambda: sending_by_every_worker(fresh_postgres_url, 3), 30, "three senders")
@@ -278,14 +279,9 @@ async def test_restarting_a_worker_mid_delivery_duplicates_nothing(
 async def test_live_workers_take_over_what_a_killed_worker_held(
     cluster: Cluster, fresh_postgres_url: str
 ) -> None:
-    chats, limit, concurrency = 3000, 200, 8
-    await prepare_database(fresh_postgres_url, range(FIRST_CHAT, FIRST_CHAT + chats))
-    base_url = cluster.serve(chats, limit=limit)
-    env = worker_env(base_url, fresh_postgres_url, delivery_rate=str(limit),
-                     delivery_concurrency=str(concurrency))
-    workers = cluster.start(env, ["all", "sender", "sender"])
-    await wait_for(lambda: workers_ready(workers), 60, "workers ready")
-    await publish_now(fresh_postgres_url, chats)
+    chats, concurrency = 3000, 8
+    workers, _ = await fan_out(cluster, fresh_postgres_url, chats, 200, enforced=True,
+                               delivery_concurrency=str(concurrency))
     await wait_for(lambda: sending_by_every_worker(fresh_postgres_url, 3), 30, "three senders")
     workers[2].kill()  # no restart: the two live workers must finish its share
     await wait_for(lambda: outbox_empty(fresh_postgres_url), 60, "outbox empty")

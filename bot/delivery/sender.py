@@ -136,6 +136,8 @@ class Sender:
             senders must never share one.
         orphan_check: seconds between looks for work that dead workers left mid-send (on
             PostgreSQL; on SQLite there is one worker, and it looks when it starts).
+        lock_retry: seconds between checks of the owner lock's connection, and between
+            attempts to take the lock again after losing it.
     """
 
     def __init__(
@@ -157,6 +159,7 @@ class Sender:
         own_bot: bool = False,
         owner: int | None = None,
         orphan_check: float = 10.0,
+        lock_retry: float = 5.0,
     ) -> None:
         if concurrency < 1 or batch < 1 or max_attempts < 1:
             raise ValueError("concurrency, batch and max_attempts must be at least 1")
@@ -177,6 +180,7 @@ class Sender:
         self.on_send_time: Callable[[float], object] | None = None
         self.owner = owner if owner is not None else secrets.randbelow(2**31 - 1) + 1
         self.orphan_check = orphan_check
+        self.lock_retry = lock_retry
         self._presence: Leadership | None = None
         self._next_orphan_check = 0.0
         self._stop_timeout = 5.0
@@ -215,7 +219,7 @@ class Sender:
             await self.bot.initialize()
         self._presence = Leadership(
             self.store.engine, f"outbox owner {self.owner}", key=owner_lock_key(self.owner),
-            on_acquired=self._resume, on_lost=self._suspend,
+            on_acquired=self._resume, on_lost=self._suspend, retry=self.lock_retry,
         )
         await self._presence.start()
 

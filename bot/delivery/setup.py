@@ -44,4 +44,5 @@ def build_sender(bot: Bot, store: Store, settings: Settings, limiter: Limiter) -
         send_timeout=SEND_TIMEOUT,
         templates={edition.name: edition.template for edition in settings.editions},
         own_bot=True,
+        lock_retry=settings.leader_retry,
     )
