@@ -87,42 +87,48 @@ def build_application(
     CommandThrottle(
         settings.commands_per_minute, warn=lambda u, c: tell(u, c, "throttled")
     ).install(application)
-    application.add_handler(CommandHandler("start", subscription.start))
-    application.add_handler(CommandHandler("stop", subscription.stop))
-    application.add_handler(CommandHandler("help", general.help_command))
-    application.add_handler(CommandHandler("settings", settings_menu.settings))
-    application.add_handler(CommandHandler("digest", topics.digest))
-    application.add_handler(CommandHandler("latest", content.latest))
-    application.add_handler(CommandHandler("summary", content.summary))
-    application.add_handler(CommandHandler("quotes", quotes.quotes))
-    application.add_handler(CommandHandler("quote_of_the_day", quotes.quote_of_the_day))
-    application.add_handler(CommandHandler("figures", content.figures))
-    application.add_handler(CommandHandler("topics", topics.topics))
-    application.add_handler(CommandHandler("follow", topics.follow))
-    application.add_handler(CommandHandler("unfollow", topics.unfollow))
-    application.add_handler(CommandHandler("search", topics.search))
-    application.add_handler(
-        CallbackQueryHandler(settings_menu.button, pattern=settings_menu.PATTERN)
-    )
-    application.add_handler(CallbackQueryHandler(topics.button, pattern=topics.PATTERN))
-    application.add_handler(CallbackQueryHandler(quotes.button, pattern=quotes.PATTERN))
-    application.add_handler(CommandHandler("stats", admin.stats))
-    application.add_handler(CommandHandler("publish", admin.publish))
-    application.add_handler(CommandHandler("publish_to", channels.publish_to))
-    application.add_handler(CommandHandler("broadcast", admin.broadcast))
-    application.add_handler(CommandHandler("subscribers", admin.subscribers))
-    application.add_handler(
-        CallbackQueryHandler(admin.broadcast_button, pattern=admin.BROADCAST_PATTERN)
-    )
-    application.add_handler(
-        CallbackQueryHandler(admin.subscribers_button, pattern=admin.SUBSCRIBERS_PATTERN)
-    )
-    application.add_handler(MessageHandler(filters.COMMAND, general.unknown_command))
     plain = filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND
-    # Plain text answers a time zone search /settings asked for; otherwise it gets a hint.
-    application.add_handler(MessageHandler(plain, settings_menu.zone_text))
+    application.add_handlers([
+        *(CommandHandler(name, callback) for name, callback in _COMMANDS.items()),
+        *(CallbackQueryHandler(callback, pattern=pattern) for pattern, callback in _BUTTONS),
+        MessageHandler(filters.COMMAND, general.unknown_command),
+        # Plain text answers a time zone search /settings asked for; otherwise it gets a hint.
+        MessageHandler(plain, settings_menu.zone_text),
+    ])
     application.add_error_handler(error_handler)
     return application
+
+
+#: Every command and the handler that answers it (admin commands check the sender themselves).
+_COMMANDS = {
+    "start": subscription.start,
+    "stop": subscription.stop,
+    "help": general.help_command,
+    "settings": settings_menu.settings,
+    "digest": topics.digest,
+    "latest": content.latest,
+    "summary": content.summary,
+    "quotes": quotes.quotes,
+    "quote_of_the_day": quotes.quote_of_the_day,
+    "figures": content.figures,
+    "topics": topics.topics,
+    "follow": topics.follow,
+    "unfollow": topics.unfollow,
+    "search": topics.search,
+    "stats": admin.stats,
+    "publish": admin.publish,
+    "publish_to": channels.publish_to,
+    "broadcast": admin.broadcast,
+    "subscribers": admin.subscribers,
+}
+#: Inline buttons: the callback data pattern each handler owns.
+_BUTTONS = [
+    (settings_menu.PATTERN, settings_menu.button),
+    (topics.PATTERN, topics.button),
+    (quotes.PATTERN, quotes.button),
+    (admin.BROADCAST_PATTERN, admin.broadcast_button),
+    (admin.SUBSCRIBERS_PATTERN, admin.subscribers_button),
+]
 
 
 def _articles_dir(settings: Settings) -> list[Path]:

@@ -216,3 +216,13 @@ async def store(database_url: str) -> AsyncIterator[Store]:
 
 
 # ==== end of database fixtures ==================================================================
+
+
+@pytest_asyncio.fixture
+async def sqlite_store(sqlite_url: str) -> AsyncIterator[Store]:
+    """An open, migrated, empty SQLite :class:`~digests.store.Store`, whatever the pass."""
+    opened = await Store.open(sqlite_url)
+    try:
+        yield opened
+    finally:
+        await opened.close()

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from conversation import ask
 
 from bot.app import build_application, running
 from bot.local.server import BotAPIServer
@@ -37,12 +38,6 @@ async def server() -> AsyncIterator[BotAPIServer]:
 def start(server: BotAPIServer, settings: Settings):  # type: ignore[no-untyped-def]
     app = build_application(settings, token=TOKEN, base_url=server.base_url, ingest=[SAMPLES_DIR])
     return running(app, poll_timeout=1)
-
-
-async def ask(server: BotAPIServer, chat_id: int, text: str):  # type: ignore[no-untyped-def]
-    server.user_sends(chat_id, text)
-    [reply] = await server.wait_for_messages(chat_id, 1, timeout=10)
-    return reply
 
 
 async def test_everyone_else_is_refused_and_nothing_runs(

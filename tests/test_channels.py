@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import conversation
 import pytest
 
 from bot.app import build_application, running
@@ -47,9 +48,7 @@ def start(server: BotAPIServer, settings: Settings):  # type: ignore[no-untyped-
 
 
 async def ask(server: BotAPIServer, chat_id: int, text: str, **kwargs: object) -> str:
-    server.user_sends(chat_id, text, **kwargs)  # type: ignore[arg-type]
-    [reply] = await server.wait_for_messages(chat_id, 1, timeout=10)
-    return reply.text
+    return (await conversation.ask(server, chat_id, text, **kwargs)).text
 
 
 async def assert_silent(server: BotAPIServer, chat_id: int, seconds: float = 0.7) -> None:

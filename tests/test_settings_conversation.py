@@ -14,10 +14,10 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from conversation import ask, press
 
 from bot.app import build_application, running
 from bot.local.server import BotAPIServer
-from bot.local.world import SentMessage
 from config import Edition, Settings, load_settings
 from digests.ingest import SAMPLES_DIR
 from digests.preferences import short_key
@@ -45,19 +45,6 @@ def bot(server: BotAPIServer, tmp_path: Path, folders: list[Path]):
     app = build_application(make_settings(tmp_path), token=TOKEN, base_url=server.base_url,
                             ingest=folders)
     return running(app, poll_timeout=1)
-
-
-async def ask(server: BotAPIServer, chat_id: int, text: str) -> SentMessage:
-    server.user_sends(chat_id, text)
-    [message] = await server.wait_for_messages(chat_id, 1, 10)
-    return message
-
-
-async def press(server: BotAPIServer, message: SentMessage, data: str) -> SentMessage:
-    """Tap a button and wait for the bot to edit that same message."""
-    edits = message.edit_count
-    server.user_presses(message.chat_id, message.message_id, data)
-    return await server.wait_for_edit(message.chat_id, message.message_id, edits + 1, 10)
 
 
 def energy_articles(folder: Path) -> Path:

@@ -49,15 +49,6 @@ async def web() -> AsyncIterator[Web]:
         yield server
 
 
-@pytest.fixture
-async def sqlite_store(sqlite_url: str) -> AsyncIterator[Store]:
-    opened = await Store.open(sqlite_url)
-    try:
-        yield opened
-    finally:
-        await opened.close()
-
-
 def feed_spec(web: Web, name: str, path: str, **extra: Any) -> SourceSpec:
     return SourceSpec(name=name, kind="feed", location=web.url(path), **extra)
 

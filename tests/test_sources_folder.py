@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -20,15 +19,6 @@ STORY = (
     "Riverton's Harbour Bridge reopened on Monday after a two-year repair.\n\n"
     "Mayor Ana Lopez said “this bridge connects our families again” at the ceremony.\n"
 )
-
-
-@pytest.fixture
-async def sqlite_store(sqlite_url: str) -> AsyncIterator[Store]:
-    opened = await Store.open(sqlite_url)
-    try:
-        yield opened
-    finally:
-        await opened.close()
 
 
 def good_and_bad_folder(folder: Path) -> dict[str, str]:

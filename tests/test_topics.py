@@ -9,11 +9,11 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from conversation import ask, press
 
 from bot.app import build_application, running
 from bot.handlers.quotes import paginate
 from bot.local.server import BotAPIServer
-from bot.local.world import SentMessage
 from config import Edition, load_settings
 from digests.ingest import SAMPLES_DIR
 from digests.preferences import short_key
@@ -38,20 +38,8 @@ def bot(server: BotAPIServer, tmp_path: Path, folders: list[Path]):
     return running(app, poll_timeout=1)
 
 
-async def ask(server: BotAPIServer, chat_id: int, text: str) -> SentMessage:
-    server.user_sends(chat_id, text)
-    [message] = await server.wait_for_messages(chat_id, 1, 10)
-    return message
-
-
 async def said(server: BotAPIServer, chat_id: int, text: str) -> str:
     return to_plain_text((await ask(server, chat_id, text)).text)
-
-
-async def press(server: BotAPIServer, message: SentMessage, data: str) -> SentMessage:
-    edits = message.edit_count
-    server.user_presses(message.chat_id, message.message_id, data)
-    return await server.wait_for_edit(message.chat_id, message.message_id, edits + 1, 10)
 
 
 async def test_topics_follow_mute_and_the_digest_follows(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
@@ -27,6 +27,20 @@ class StoreBase:
     def dialect(self) -> str:
         """``"sqlite"`` or ``"postgresql"``."""
         return self.engine.dialect.name
+
+    async def _sqlite_autocommit(
+        self, sql: str, params: Sequence[Any] | Mapping[str, Any]
+    ) -> list[Any]:
+        """Run one statement on SQLite in autocommit mode; the rows it returns.
+
+        SQLite has one writer at a time, and a transaction holds its lock for every round trip
+        to the driver's thread (BEGIN, the statement, COMMIT), each waiting for a busy event
+        loop; meanwhile readers queue in SQLite's busy handler, which sleeps in steps of up to
+        100 ms. One statement in autocommit mode holds the lock only while it runs.
+        """
+        async with self.engine.connect() as connection:
+            driver = (await connection.get_raw_connection()).driver_connection
+            return list(await driver.execute_fetchall(sql, params))
 
     def _insert(self, entity: Any) -> Any:
         # Both dialects' INSERT constructs offer ON CONFLICT; the generic one does not.

@@ -265,11 +265,8 @@ class OutboxQueries(StoreBase):
     async def _claim_sqlite(
         self, limit: int, now: dt.datetime, owner: int | None
     ) -> list[Delivery]:
-        # One statement in autocommit mode, for the reason given in _record_outcomes_sqlite.
-        stamp = now.astimezone(dt.UTC).replace(tzinfo=None).strftime(_SQLITE_TIME)
-        async with self.engine.connect() as connection:
-            driver = (await connection.get_raw_connection()).driver_connection
-            found = await driver.execute_fetchall(_SQLITE_CLAIM, (stamp, owner, stamp, limit))
+        stamp = _sqlite_time(now)
+        found = await self._sqlite_autocommit(_SQLITE_CLAIM, (stamp, owner, stamp, limit))
         rows = [dict(zip(_CLAIMED_COLUMNS, values, strict=True)) for values in found]
         for row in rows:
             for name in ("next_attempt_at", "created_at", "claimed_at", "sent_at"):
@@ -320,23 +317,14 @@ class OutboxQueries(StoreBase):
                 ),
             )
         )
+        # Bound parameters may not share a column's name, hence the prefix.
+        values, unsubscribe = _outcome_values(outcomes)
         rows = [
-            {
-                "b_id": o.delivery_id,
-                "b_status": str(o.status),
-                "b_parts_sent": o.parts_sent,
-                "b_message_ids": list(o.message_ids),
-                "b_attempts": o.attempts,
-                "b_error": None if o.error is None else _clip(o.error),
-                "b_sent_at": now if o.status == sent else None,
-            }
-            for o in outcomes
+            {f"b_{key}": value for key, value in row.items()}
+            | {"b_sent_at": now if row["status"] == sent else None}
+            for row in values
         ]
-        blocked = [
-            {"b_chat": o.chat_id, "b_reason": _clip(o.error or "blocked")}
-            for o in outcomes
-            if o.status == DeliveryStatus.BLOCKED
-        ]
+        blocked = [{f"b_{key}": value for key, value in row.items()} for row in unsubscribe]
         async with self._sessions.begin() as session:
             await session.execute(statement, rows)
             if blocked:
@@ -355,32 +343,11 @@ class OutboxQueries(StoreBase):
     async def _record_outcomes_sqlite(
         self, outcomes: Sequence[DeliveryOutcome], owner: int | None
     ) -> None:
-        # SQLite has one writer at a time, and a transaction holds its lock for every round
-        # trip to the driver's thread (BEGIN, UPDATE, COMMIT), each waiting for a busy event
-        # loop; meanwhile readers queue in SQLite's busy handler, which sleeps in steps of up
-        # to 100 ms. One statement in autocommit mode holds the lock only while it runs.
-        now = as_utc(self.clock()).replace(tzinfo=None).strftime(_SQLITE_TIME)
-        payload = json.dumps([
-            {
-                "id": o.delivery_id,
-                "status": str(o.status),
-                "parts_sent": o.parts_sent,
-                "message_ids": list(o.message_ids),
-                "attempts": o.attempts,
-                "error": None if o.error is None else _clip(o.error),
-            }
-            for o in outcomes
-        ])
-        blocked = [
-            {"chat": o.chat_id, "reason": _clip(o.error or "blocked")}
-            for o in outcomes
-            if o.status == DeliveryStatus.BLOCKED
-        ]
-        async with self.engine.connect() as connection:
-            driver = (await connection.get_raw_connection()).driver_connection
-            await driver.execute_fetchall(_SQLITE_RECORD, (now, payload, owner, owner))
-            if blocked:
-                await driver.execute_fetchall(_SQLITE_UNSUBSCRIBE, (now, json.dumps(blocked)))
+        now = _sqlite_time(self.clock())
+        rows, blocked = _outcome_values(outcomes)
+        await self._sqlite_autocommit(_SQLITE_RECORD, (now, json.dumps(rows), owner, owner))
+        if blocked:
+            await self._sqlite_autocommit(_SQLITE_UNSUBSCRIBE, (now, json.dumps(blocked)))
 
     async def move_chat(self, old_chat_id: int, new_chat_id: int, reason: str) -> set[int]:
         """Follow a group that became a supergroup: subscribe the new id, move unsent work.
@@ -623,6 +590,33 @@ UPDATE subscribers SET active = 0, unsubscribed_at = ?,
 FROM json_each(?) AS b
 WHERE subscribers.chat_id = json_extract(b.value, '$.chat') AND subscribers.active
 """
+
+
+def _outcome_values(
+    outcomes: Sequence[DeliveryOutcome],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """What each outcome writes to its delivery, and the chats to unsubscribe (with why)."""
+    rows = [
+        {
+            "id": o.delivery_id,
+            "status": str(o.status),
+            "parts_sent": o.parts_sent,
+            "message_ids": list(o.message_ids),
+            "attempts": o.attempts,
+            "error": None if o.error is None else _clip(o.error),
+        }
+        for o in outcomes
+    ]
+    blocked = [
+        {"chat": o.chat_id, "reason": _clip(o.error or "blocked")}
+        for o in outcomes
+        if o.status == DeliveryStatus.BLOCKED
+    ]
+    return rows, blocked
+
+
+def _sqlite_time(moment: dt.datetime) -> str:
+    return as_utc(moment).replace(tzinfo=None).strftime(_SQLITE_TIME)
 
 
 def _clip(error: str) -> str:

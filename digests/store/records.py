@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+import functools
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
+from typing import Any, TypeVar
+
+R = TypeVar("R")
 
 
 class DeliveryStatus(StrEnum):
@@ -19,6 +23,16 @@ class DeliveryStatus(StrEnum):
 
 #: Final states: a delivery in one of these is never claimed again.
 FINAL_STATUSES = frozenset({DeliveryStatus.SENT, DeliveryStatus.FAILED, DeliveryStatus.BLOCKED})
+
+
+def from_row(record: type[R], row: object) -> R:
+    """A ``record`` (one of these dataclasses) filled from the same-named attributes of ``row``."""
+    return record(**{name: getattr(row, name) for name in _field_names(record)})
+
+
+@functools.cache
+def _field_names(record: Any) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(record))
 
 
 @dataclass(frozen=True, slots=True)

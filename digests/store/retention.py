@@ -134,12 +134,7 @@ class RetentionQueries(StoreBase):
     async def _write(self, sql: str, params: dict[str, Any]) -> list[Any]:
         """Run one statement as a transaction of its own; the rows it returns."""
         if self.dialect == "sqlite":
-            # Autocommit on the driver's connection, as the outbox's busy statements do: the
-            # write lock is held while the statement runs, not across round trips to a busy
-            # event loop (BEGIN, the statement, COMMIT).
-            async with self.engine.connect() as connection:
-                driver = (await connection.get_raw_connection()).driver_connection
-                return list(await driver.execute_fetchall(sql, params))
+            return await self._sqlite_autocommit(sql, params)
         async with self.engine.begin() as connection:
             return list(await connection.execute(text(sql), params))
 

@@ -20,6 +20,7 @@ from digests.cluster import SKETCH_VERSION, Sketch, Story, StoryIndex, build_sto
 from digests.models import Article
 from digests.store.base import StoreBase
 from digests.store.columns import JSONType, UTCDateTime
+from digests.store.records import from_row
 from digests.store.tables import ArticleRow, Base
 
 #: Longer error texts are cut: they are for a person skimming ``/stats`` and ``sources``.
@@ -473,32 +474,11 @@ def _fingerprint(content_hash: str) -> str:
 
 
 def _state(row: SourceRow) -> SourceState:
-    return SourceState(
-        name=row.name,
-        kind=row.kind,
-        location=row.location,
-        etag=row.etag,
-        last_modified=row.last_modified,
-        last_poll_at=row.last_poll_at,
-        last_success_at=row.last_success_at,
-        next_poll_at=row.next_poll_at,
-        failures=row.failures,
-        last_error=row.last_error,
-        skipped=row.skipped,
-        last_problem=row.last_problem,
-        articles=row.articles,
-    )
+    return from_row(SourceState, row)
 
 
 def _item(row: SourceItemRow) -> SourceItem:
-    return SourceItem(
-        key=row.key,
-        fingerprint=row.fingerprint,
-        etag=row.etag,
-        last_modified=row.last_modified,
-        article_id=row.article_id,
-        problem=row.problem,
-    )
+    return from_row(SourceItem, row)
 
 
 __all__ = [

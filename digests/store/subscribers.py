@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 
 from digests.store.base import StoreBase
-from digests.store.records import Subscriber
+from digests.store.records import Subscriber, from_row
 from digests.store.tables import SubscriberRow
 
 
@@ -103,14 +103,4 @@ class SubscriberQueries(StoreBase):
 
 
 def _subscriber(row: SubscriberRow) -> Subscriber:
-    return Subscriber(
-        chat_id=row.chat_id,
-        chat_type=row.chat_type,
-        title=row.title,
-        language=row.language,
-        timezone=row.timezone,
-        active=row.active,
-        subscribed_at=row.subscribed_at,
-        unsubscribed_at=row.unsubscribed_at,
-        inactive_reason=row.inactive_reason,
-    )
+    return from_row(Subscriber, row)
