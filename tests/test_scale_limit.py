@@ -19,6 +19,7 @@ import bot.shared_limit as limiter_module
 from bot.shared_limit import (
     PostgresSlots,
     RedisSlots,
+    Reservation,
     SharedRateLimiter,
     SlotSource,
     shared_limiter,
@@ -97,7 +98,76 @@ async def test_three_workers_together_stay_within_the_rate(
     achieved = (len(granted) - 1) / (max(granted) - min(granted))
     assert achieved >= 0.9 * rate, f"only {achieved:.1f}/s"
     # Every worker got a share: the slots are shared, not won by one.
-    assert all(lim.granted > 0.2 * len(granted) for lim in limiters)
+    shares = [lim.granted for lim in limiters]
+    assert all(share > 0.2 * len(granted) for share in shares), shares
+
+
+class StallingTelegram:
+    """Handles each message a few milliseconds after it is sent, except during its stalls:
+    what arrives then is handled all at once when the stall ends, as a busy server does."""
+
+    def __init__(self, every: float, stall: float) -> None:
+        self.every, self.stall = every, stall
+        self.started = time.monotonic()
+        self.handled: list[float] = []
+
+    def _stalled_until(self, now: float) -> float:
+        phase = (now - self.started) % self.every
+        return now + (self.stall - phase) if phase < self.stall else now
+
+    async def send(self, limiter: SharedRateLimiter) -> None:
+        ticket = await limiter.acquire(track=True)
+        try:
+            await asyncio.sleep(0.003)  # on the way
+            now = time.monotonic()
+            await asyncio.sleep(self._stalled_until(now) - now)
+            self.handled.append(time.monotonic())
+            await asyncio.sleep(0.003)  # the answer on its way back
+        finally:
+            limiter.answered(ticket)
+
+
+async def test_stalls_at_telegram_never_bunch_more_than_the_rate_into_one_second(
+    slot_sources: Callable[[], SlotSource],
+) -> None:
+    # Even spacing alone fails here: a 0.4 s stall every 1.2 s makes Telegram handle 1.4 s
+    # of evenly spaced sends within one second. Counting each message until a second after
+    # its answer, across the workers, keeps every second within the limit.
+    rate = 50
+    limiters = [SharedRateLimiter(slot_sources(), rate) for _ in range(3)]
+    telegram = StallingTelegram(every=1.2, stall=0.4)
+    until = time.monotonic() + 4.0
+
+    async def keep_sending(limiter: SharedRateLimiter) -> None:
+        while time.monotonic() < until:
+            await telegram.send(limiter)
+
+    await asyncio.gather(*(keep_sending(lim) for lim in limiters for _ in range(8)))
+    assert most_in_any_second(telegram.handled) <= rate
+    achieved = len(telegram.handled) / (max(telegram.handled) - min(telegram.handled))
+    assert achieved >= 0.75 * rate, f"only {achieved:.1f}/s"
+    assert all(lim.in_flight == 0 for lim in limiters)
+    for lim in limiters:
+        await lim.close()
+
+
+async def test_credits_of_a_worker_that_died_mid_send_come_back(
+    slot_sources: Callable[[], SlotSource], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(limiter_module, "LONGEST_FLIGHT", 3.0)
+    rate = 20
+    dying, survivor = SharedRateLimiter(slot_sources(), rate), SharedRateLimiter(
+        slot_sources(), rate
+    )
+    # The dying worker takes every credit and never hears an answer (killed with -9).
+    tickets = [await dying.acquire(track=True) for _ in range(rate)]
+    assert all(ticket is not None for ticket in tickets)
+    started = time.monotonic()
+    await asyncio.wait_for(survivor.acquire(), 10)
+    # Nothing was granted while the dead worker's messages could still be in flight (their
+    # leases last LONGEST_FLIGHT from the grant, the first one about 1 s before ``started``).
+    assert time.monotonic() - started >= 1.5
+    await survivor.close()
 
 
 async def test_a_pause_in_one_worker_holds_the_others(
@@ -163,11 +233,16 @@ async def test_sending_waits_while_the_shared_state_is_unreachable(
         def __init__(self) -> None:
             self.calls = 0
 
-        async def reserve(self, span: float, pause: float = 0.0) -> float:
+        async def reserve(
+            self, span: float, *, pause: float = 0.0, credits: int = 0, cap: int = 0
+        ) -> Reservation:
             self.calls += 1
             if self.calls <= 2:
                 raise ConnectionError("database restarting")
-            return 0.0
+            return Reservation(0.0, self.calls)
+
+        async def release(self, lease: int, after: float) -> None:
+            return None
 
         async def close(self) -> None:
             return None

@@ -44,16 +44,22 @@ LONGEST_FLIGHT = 60.0
 class Limiter(Protocol):
     """The global send limit as the sender and the reply path see it.
 
-    An implementation shared by several workers (PostgreSQL, Redis) only needs these two
-    methods.
+    :class:`RateLimiter` keeps it in one worker, :class:`~bot.shared_limit.SharedRateLimiter`
+    for every worker of a bot token.
     """
 
-    async def acquire(self, *, urgent: bool = False) -> None:
+    async def acquire(self, *, urgent: bool = False, track: bool = False) -> int | None:
         """Wait until one more message may be sent now, and count it.
 
         ``urgent`` callers (replies to a person) go before every waiting non-urgent one
-        (the outbox), so a fan-out never delays an answer by more than one interval.
+        (the outbox), so a fan-out never delays an answer by more than one interval. With
+        ``track``, returns a ticket for :meth:`answered`: the message counts as in flight
+        until then.
         """
+        ...
+
+    def answered(self, ticket: int | None) -> None:
+        """Telegram answered the tracked message ``ticket`` (``None`` is ignored)."""
         ...
 
     def pause(self, seconds: float) -> None:

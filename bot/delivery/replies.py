@@ -15,7 +15,7 @@ from typing import Any
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
-from bot.delivery.limits import Limiter, RateLimiter
+from bot.delivery.limits import Limiter
 from bot.delivery.outcomes import retry_after_seconds
 
 __all__ = ["ReplyRateLimiter"]
@@ -60,10 +60,7 @@ class ReplyRateLimiter(BaseRateLimiter[None]):
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
         ticket: int | None = None
         if counts_against_limit(endpoint):
-            if isinstance(self.limiter, RateLimiter):
-                ticket = await self.limiter.acquire(urgent=True, track=True)
-            else:
-                await self.limiter.acquire(urgent=True)
+            ticket = await self.limiter.acquire(urgent=True, track=True)
         try:
             return await callback(*args, **kwargs)
         except RetryAfter as exc:
@@ -74,5 +71,4 @@ class ReplyRateLimiter(BaseRateLimiter[None]):
             log.warning("Telegram flood control on %s: retry after %gs", endpoint, seconds)
             raise
         finally:
-            if ticket is not None and isinstance(self.limiter, RateLimiter):
-                self.limiter.answered(ticket)
+            self.limiter.answered(ticket)

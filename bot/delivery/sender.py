@@ -457,7 +457,7 @@ class Sender:
 
     async def _send_next_part(self, job: _Job) -> None:
         part = job.parts[job.parts_sent]
-        ticket = await self._acquire()
+        ticket = await self.limiter.acquire(track=True)
         self._mark_sending()
         self.pacer.sent(job.chat_id)
         try:
@@ -477,7 +477,7 @@ class Sender:
         log.error("Telegram refused the HTML of edition %r (%s): %s; sending it as plain text",
                   job.edition, template, verdict.reason)
         self.stats.plain_text += 1
-        ticket = await self._acquire()
+        ticket = await self.limiter.acquire(track=True)
         self.pacer.sent(job.chat_id)
         try:
             message = await self._send(job.chat_id, to_plain_text(part), None, ticket)
@@ -488,13 +488,6 @@ class Sender:
             await self._act(job, again)
             return
         await self._part_sent(job, message)
-
-    async def _acquire(self) -> int | None:
-        """Wait for a turn of the global limit; a ticket when the limiter tracks answers."""
-        if isinstance(self.limiter, RateLimiter):
-            return await self.limiter.acquire(track=True)
-        await self.limiter.acquire()
-        return None
 
     async def _send(
         self, chat_id: int, text: str, parse_mode: str | None, ticket: int | None = None
@@ -508,8 +501,7 @@ class Sender:
         try:
             return await self._post_message(chat_id, text, parse_mode)
         finally:
-            if ticket is not None and isinstance(self.limiter, RateLimiter):
-                self.limiter.answered(ticket)
+            self.limiter.answered(ticket)
             if self.on_send_time is not None:
                 self.on_send_time(time.perf_counter() - started)
 
