@@ -43,6 +43,7 @@ import logging
 import math
 import time
 from collections import deque
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol
 
@@ -458,12 +459,12 @@ class SharedRateLimiter:
         until then), then frees its credits for every worker."""
         self._in_background(self.slots.release(lease.id, WINDOW))
 
-    def _in_background(self, call: object) -> None:
+    def _in_background(self, call: Awaitable[object]) -> None:
         async def run() -> None:
             # The shared state unreachable: a lease not given back expires on its own
             # (LONGEST_FLIGHT), and the local pause holds either way.
             with contextlib.suppress(Exception):
-                await call  # type: ignore[misc]
+                await call
 
         task = asyncio.get_running_loop().create_task(run())
         self._background.add(task)
