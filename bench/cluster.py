@@ -1,8 +1,9 @@
 """Several worker processes, a Bot API server process and one PostgreSQL database.
 
 Shared by ``tests/test_scale_workers.py`` and ``bench/scale.py``: real ``python -m bot``
-workers (as an operator starts them) against ``bench/api_server.py`` in its own process, whose
-log of answered sends is the judge of what Telegram would have seen.
+workers (as an operator starts them) against the local Bot API server in its own process
+(``python -m bot.local.serve``), whose log of answered calls is the judge of what Telegram would
+have seen.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ def clean_env() -> dict[str, str]:
 
 @dataclass
 class ApiServerProcess:
-    """``bench/api_server.py`` running in a child process."""
+    """``python -m bot.local.serve`` running in a child process, logging the calls it answers."""
 
     log_path: Path
     limit: int = 0
@@ -52,16 +53,21 @@ class ApiServerProcess:
     process: subprocess.Popen[str] | None = None
 
     def start(self) -> str:
-        command = [sys.executable, str(ROOT / "bench" / "api_server.py"), "--token", TOKEN,
-                   "--log", str(self.log_path), "--limit", str(self.limit),
-                   "--chats", str(self.chats[0]), str(self.chats[1])]
+        command = [sys.executable, "-m", "bot.local.serve", "--token", TOKEN,
+                   "--log", str(self.log_path)]
+        first, count = self.chats
+        if count:
+            command += ["--private", f"{first}-{first + count - 1}"]
+        if self.limit:
+            # Each chat gets one message in these runs: only Telegram's global limit matters.
+            command += ["--rate", str(self.limit), "--no-chat-limits"]
         self.process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True,
                                         env=clean_env(), cwd=ROOT)
         assert self.process.stdout is not None
         line = self.process.stdout.readline()
-        if not line.startswith("listening "):
+        if not line.startswith("listening on "):
             raise RuntimeError(f"the Bot API server did not start: {line!r}")
-        self.base_url = line.split()[1]
+        self.base_url = line.split()[-1]
         return self.base_url
 
     def stop(self) -> None:
@@ -70,11 +76,18 @@ class ApiServerProcess:
             self.process.wait(10)
 
     def sends(self) -> list[dict[str, Any]]:
-        """Every ``sendMessage`` the server answered so far (flushed every 0.2 s)."""
+        """Every ``sendMessage`` the server answered so far: ``t`` (Unix time), ``chat``,
+        ``status``, ``text``."""
         if not self.log_path.exists():
             return []
         with self.log_path.open(encoding="utf-8") as log:
-            return [json.loads(line) for line in log if line.endswith("\n")]
+            calls = [json.loads(line) for line in log if line.endswith("\n")]
+        return [{**call, "chat": call["chat_id"]} for call in calls
+                if call["method"] == "sendMessage"]
+
+    def accepted(self) -> list[dict[str, Any]]:
+        """The sends answered with 200."""
+        return [s for s in self.sends() if s["status"] == 200]
 
 
 @dataclass

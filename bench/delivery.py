@@ -29,6 +29,7 @@ import gc
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -41,7 +42,6 @@ from delivery_common import (  # type: ignore[import-not-found]
     ROOT,
     TOKEN,
     Worker,
-    median,
     percentile,
     seed_outbox,
     seed_subscribers,
@@ -177,7 +177,7 @@ def _own_cpu() -> float:
 def show(label: str, runs: list[dict[str, float]], key: str, fmt: str, unit: str = "") -> str:
     values = [run[key] for run in runs]
     each = ", ".join(format(v, fmt) for v in values)
-    return f"{label}: {format(median(values), fmt)}{unit}  [{each}]"
+    return f"{label}: {format(statistics.median(values), fmt)}{unit}  [{each}]"
 
 
 async def main(options: argparse.Namespace) -> None:

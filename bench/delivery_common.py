@@ -154,12 +154,6 @@ async def wait_until(condition, timeout: float, what: str, poll: float = 0.02) -
         await asyncio.sleep(poll)
 
 
-def median(values: list[float]) -> float:
-    ordered = sorted(values)
-    middle = len(ordered) // 2
-    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
-
-
 def percentile(values: list[float], fraction: float) -> float:
     """The nearest-rank percentile (``fraction`` 0.99 is p99)."""
     ordered = sorted(values)

@@ -5,7 +5,7 @@ time to enqueue 1,000,000 deliveries.
     .venv/bin/python bench/scale.py --quick         # a short smoke run
 
 Throughput: each run uses a fresh PostgreSQL database with ``--chats`` subscribers, the local
-Bot API server in its own process with no rate limit (``bench/api_server.py``) and N real
+Bot API server in its own process with no rate limit (``python -m bot.local.serve``) and N real
 ``python -m bot`` workers (one ``all``, the rest ``WORKER_ROLE=sender``) with
 ``DELIVERY_RATE=0``. A digest is recorded for every subscriber; the rate is the number of
 messages the *server* accepted divided by the time from its first to its last one. Every run
@@ -40,6 +40,7 @@ import uuid
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 from sqlalchemy import text
@@ -66,11 +67,12 @@ SERVER = make_url(os.environ.get("TEST_POSTGRES_URL")
                   or "postgresql://postgres@127.0.0.1:5432/test")
 
 
-async def admin(statement: str) -> None:
+async def admin(statement: str, *args: object) -> Any:
+    """Run ``statement`` on the server's maintenance connection; its first value, if any."""
     dsn = SERVER.set(drivername="postgresql").render_as_string(hide_password=False)
     connection = await asyncpg.connect(dsn)
     try:
-        await connection.execute(statement)
+        return await connection.fetchval(statement, *args)
     finally:
         await connection.close()
 
@@ -115,7 +117,8 @@ async def throughput_run(
             started = time.monotonic()
             await store.record_digest("bench", dt.datetime.now(dt.UTC),
                                       ["<b>Bench</b> digest"], [], None)
-        await wait_for(lambda: accepted(server) >= chats, 600, "all messages sent", every=0.5)
+        await wait_for(lambda: len(server.accepted()) >= chats, 600, "all messages sent",
+                       every=0.5)
         wall = time.monotonic() - started
         # Let the last outcomes be committed before reading the database's share.
         await asyncio.sleep(0.5)
@@ -126,8 +129,9 @@ async def throughput_run(
             worker.stop()
         server.stop()
         await drop_database(url)
-    refused = sum(1 for s in server.sends() if s["status"] == 429)
-    sends = [s for s in server.sends() if s["status"] == 200]
+    calls = server.sends()
+    refused = sum(1 for s in calls if s["status"] == 429)
+    sends = [s for s in calls if s["status"] == 200]
     received = Counter(s["chat"] for s in sends)
     assert len(received) == chats and max(received.values()) == 1, "not exactly once"
     times = sorted(s["t"] for s in sends)
@@ -169,27 +173,12 @@ def _comm(proc: Path) -> str:
 
 async def connection_count(url: str) -> int:
     """Sessions open on the database ``url`` names (the workers' pools and locks)."""
-    dsn = SERVER.set(drivername="postgresql").render_as_string(hide_password=False)
-    connection = await asyncpg.connect(dsn)
-    try:
-        return int(await connection.fetchval(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = $1", make_url(url).database
-        ))
-    finally:
-        await connection.close()
+    return int(await admin("SELECT count(*) FROM pg_stat_activity WHERE datname = $1",
+                           make_url(url).database))
 
 
 async def wal_position() -> int:
-    dsn = SERVER.set(drivername="postgresql").render_as_string(hide_password=False)
-    connection = await asyncpg.connect(dsn)
-    try:
-        return int(await connection.fetchval("SELECT pg_current_wal_lsn() - '0/0'::pg_lsn"))
-    finally:
-        await connection.close()
-
-
-def accepted(server: ApiServerProcess) -> int:
-    return sum(1 for s in server.sends() if s["status"] == 200)
+    return int(await admin("SELECT pg_current_wal_lsn() - '0/0'::pg_lsn"))
 
 
 async def enqueue_run(chats: int) -> dict[str, float]:
@@ -197,12 +186,7 @@ async def enqueue_run(chats: int) -> dict[str, float]:
     try:
         store = await Store.open(url)
         try:
-            async with store.engine.begin() as connection:
-                await connection.execute(text(
-                    "INSERT INTO subscribers (chat_id, chat_type, active, subscribed_at)"
-                    " SELECT g, 'private', true, now() FROM generate_series(1, :n) AS g"
-                ), {"n": chats})
-                await connection.execute(text("ANALYZE subscribers"))
+            await subscribe_series(store, chats)
             started = time.perf_counter()
             record = await store.record_digest(
                 "bench", dt.datetime.now(dt.UTC), ["<b>Bench</b> digest"], [], None
@@ -276,13 +260,19 @@ async def ceiling_run(
             "wal_bytes": (after_wal - before_wal) / deliveries}
 
 
+async def subscribe_series(store: Store, chats: int) -> None:
+    """Subscribe chats 1..``chats`` in one statement, and refresh the planner's statistics."""
+    async with store.engine.begin() as connection:
+        await connection.execute(text(
+            "INSERT INTO subscribers (chat_id, chat_type, active, subscribed_at)"
+            " SELECT g, 'private', true, now() FROM generate_series(1, :n) AS g"
+        ), {"n": chats})
+        await connection.execute(text("ANALYZE subscribers"))
+
+
 async def enqueue_only(url: str, chats: int) -> None:
     async with await Store.open(url) as store:
-        async with store.engine.begin() as connection:
-            await connection.execute(text(
-                "INSERT INTO subscribers (chat_id, chat_type, active, subscribed_at)"
-                " SELECT g, 'private', true, now() FROM generate_series(1, :n) AS g"
-            ), {"n": chats})
+        await subscribe_series(store, chats)
         await store.record_digest("bench", dt.datetime.now(dt.UTC), ["<b>Bench</b>"], [], None)
 
 

@@ -13,7 +13,7 @@ import sys
 
 from telegram.error import InvalidToken, NetworkError
 
-from bot.logs import configure_logging
+from bot.logs import configure_logging, redact
 from config import ConfigError, load_settings
 
 log = logging.getLogger("bot")
@@ -65,9 +65,7 @@ def main(argv: list[str] | None = None) -> None:
         print("Telegram refused TELEGRAM_BOT_TOKEN: check it with @BotFather", file=sys.stderr)
         raise SystemExit(2) from None
     except NetworkError as exc:
-        reason = str(exc)
-        for secret in settings.secrets():
-            reason = reason.replace(secret, "***")
+        reason = redact(str(exc), settings.secrets())
         print(f"Cannot reach the Telegram Bot API at {settings.telegram_api_url}: {reason}",
               file=sys.stderr)
         raise SystemExit(1) from None

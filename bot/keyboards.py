@@ -37,6 +37,16 @@ QUIET_CHOICES: tuple[tuple[int, int], ...] = (
     (21 * 60, 6 * 60), (22 * 60, 7 * 60), (23 * 60, 8 * 60), (0, 9 * 60),
 )
 QUICK_ZONES = ("UTC", "Europe/London", "Europe/Kyiv", "America/New_York")
+#: The times a personal schedule starts from (minutes of the day): the first, and a second one
+#: once it goes out twice a day.
+DEFAULT_FIRST, DEFAULT_SECOND = 8 * 60, 18 * 60
+
+
+def quiet_label(quiet: tuple[int, int] | None) -> str:
+    """Quiet hours as ``22:00–07:00``; empty when there are none."""
+    if quiet is None:
+        return ""
+    return f"{format_minute(quiet[0])}–{format_minute(quiet[1])}"
 
 
 def clip_bytes(text: str, limit: int) -> str:
@@ -64,14 +74,10 @@ class Keyboards:
 
     def settings_main(self, prefs: Preferences, language_name: str) -> InlineKeyboardMarkup:
         times = ", ".join(format_minute(m) for m in prefs.active_times)
-        quiet = (
-            f"{format_minute(prefs.quiet[0])}–{format_minute(prefs.quiet[1])}"
-            if prefs.quiet else ""
-        )
         return InlineKeyboardMarkup([
             [self.button("time", "st:t", times), self.button("zone", "st:z", prefs.timezone)],
             [self.button("frequency", "st:f", prefs.frequency),
-             self.button("quiet", "st:q", quiet)],
+             self.button("quiet", "st:q", quiet_label(prefs.quiet))],
             [self.button("length", "st:l", prefs.length),
              self.button("language", "st:g", language_name)],
             [self.button("quote_of_the_day", "st:d", prefs.quote_of_the_day)],
@@ -81,7 +87,7 @@ class Keyboards:
     def settings_time(self, prefs: Preferences, which: int) -> InlineKeyboardMarkup:
         rows: list[list[InlineKeyboardButton]] = []
         if prefs.frequency == "twice":
-            times = [*prefs.times, 8 * 60, 18 * 60][:2]
+            times = [*prefs.times, DEFAULT_FIRST, DEFAULT_SECOND][:2]
             rows.append([
                 self.button("first_time", "st:t:0", ("● " if which == 0 else "")
                             + format_minute(times[0])),
@@ -127,9 +133,8 @@ class Keyboards:
     def settings_quiet(self, prefs: Preferences) -> InlineKeyboardMarkup:
         rows = [[self.button("quiet_choice", "st:qs:off", "", prefs.quiet is None)]]
         for start, end in QUIET_CHOICES:
-            text = f"{format_minute(start)}–{format_minute(end)}"
-            rows.append([self.button("quiet_choice", f"st:qs:{start}-{end}", text,
-                                     prefs.quiet == (start, end))])
+            rows.append([self.button("quiet_choice", f"st:qs:{start}-{end}",
+                                     quiet_label((start, end)), prefs.quiet == (start, end))])
         rows.append([self.button("back", "st:m")])
         return InlineKeyboardMarkup(rows)
 

@@ -6,7 +6,16 @@ import datetime as dt
 import json
 import logging
 import sys
+from collections.abc import Iterable
 from typing import Any
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every (non-empty) secret in it replaced by ``***``."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
 
 
 class RedactSecrets(logging.Filter):
@@ -20,14 +29,11 @@ class RedactSecrets(logging.Filter):
         if not self.secrets:
             return True
         message = record.getMessage()
-        text = message
-        for secret in self.secrets:
-            text = text.replace(secret, "***")
+        text = redact(message, self.secrets)
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
-            for secret in self.secrets:
-                record.exc_text = record.exc_text.replace(secret, "***")
+            record.exc_text = redact(record.exc_text, self.secrets)
         if text != message:
             record.msg, record.args = text, None
         return True
@@ -74,10 +80,7 @@ class JsonFormatter(logging.Formatter):
         )
 
     def _redact(self, value: Any) -> Any:
-        if isinstance(value, str):
-            for secret in self.secrets:
-                value = value.replace(secret, "***")
-        return value
+        return redact(value, self.secrets) if isinstance(value, str) else value
 
 
 def configure_logging(level: str, secrets: list[str], fmt: str = "text") -> None:

@@ -24,7 +24,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from telegram import Update
@@ -56,10 +56,8 @@ def drains_outbox(role: str) -> bool:
 class WorkerJobs:
     """The leaderships (and the metrics endpoint) a worker runs next to its handlers."""
 
-    role: str
     scheduler: Leadership
     poller: Leadership | None = None
-    extras: list[contextlib.AsyncExitStack] = field(default_factory=list)
     metrics: MetricsServer | None = None
 
     def leads(self) -> dict[str, bool]:
@@ -70,9 +68,10 @@ class WorkerJobs:
         return held
 
     async def stop(self) -> None:
-        """Give up every lock, so other workers take over at once."""
-        for stack in reversed(self.extras):
-            await stack.aclose()
+        """Close the metrics endpoint and give up every lock, so other workers take over at
+        once."""
+        if self.metrics is not None:
+            await self.metrics.stop()
         if self.poller is not None:
             await self.poller.stop()
         await self.scheduler.stop()
@@ -88,7 +87,6 @@ async def start_worker_jobs(application: Application, services: Services) -> Wor
     scheduler = services.scheduler
     assert scheduler is not None
     jobs = WorkerJobs(
-        role=settings.worker_role,
         scheduler=Leadership(
             services.store.engine, "scheduler", retry=settings.leader_retry,
             on_acquired=scheduler.start, on_lost=_stopper(scheduler.stop),
@@ -133,9 +131,6 @@ async def _serve_metrics(jobs: WorkerJobs, services: Services) -> None:
                   settings.metrics_host, settings.metrics_port, exc.strerror or exc)
         await server.stop()
         return
-    stack = contextlib.AsyncExitStack()
-    stack.push_async_callback(server.stop)
-    jobs.extras.append(stack)
     jobs.metrics = server
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
 from bot.delivery import Sender
@@ -38,11 +38,17 @@ def get_services(context: ContextTypes.DEFAULT_TYPE) -> Services:
     return context.application.bot_data[SERVICES_KEY]
 
 
-async def reply(update: Update, parts: list[str]) -> None:
-    """Answer in the chat the update came from, one message per part, in order."""
+async def reply(
+    update: Update, parts: list[str], keyboard: InlineKeyboardMarkup | None = None
+) -> None:
+    """Answer in the chat the update came from, one message per part, in order; ``keyboard``
+    goes under the last part."""
     message = update.effective_message
     if message is None:
         return
-    for part in parts:
+    for index, part in enumerate(parts):
         await pace_reply()  # a group's reply budget; returns at once elsewhere
-        await message.reply_html(part, disable_web_page_preview=True, do_quote=False)
+        await message.reply_html(
+            part, disable_web_page_preview=True, do_quote=False,
+            reply_markup=keyboard if index == len(parts) - 1 else None,
+        )

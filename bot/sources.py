@@ -38,9 +38,8 @@ async def start_sources(application: Application, services: Services) -> SourceJ
     poller = poller_from_settings(services.settings, services.store)
     if poller is None:
         return None
-    retry = getattr(services.settings, "leader_retry", 5.0)
     leadership = Leadership(
-        services.store.engine, "sources", retry=retry,
+        services.store.engine, "sources", retry=services.settings.leader_retry,
         on_acquired=poller.start, on_lost=poller.stop,
     )
     await leadership.start()

@@ -68,6 +68,14 @@ def check_timezone(name: str) -> str:
     return name
 
 
+def _secret_text(value: Any) -> str | None:
+    """A secret setting's text, stripped; ``None`` when it is unset or blank."""
+    raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+    if raw is None:
+        return None
+    return str(raw).strip() or None
+
+
 def parse_editions(text: str) -> list[dict[str, Any]]:
     """Read editions from JSON or from the compact ``name=cron[|template[|count]]; ...`` form."""
     text = text.strip()
@@ -146,15 +154,13 @@ class Settings(BaseSettings):
     @field_validator("telegram_bot_token", mode="before")
     @classmethod
     def _check_token(cls, value: Any) -> Any:
-        raw = value.get_secret_value() if isinstance(value, SecretStr) else value
-        if raw is None or (isinstance(raw, str) and not raw.strip()):
-            return None
-        if not _TOKEN_SHAPE.match(str(raw).strip()):
+        raw = _secret_text(value)
+        if raw is not None and not _TOKEN_SHAPE.match(raw):
             # Never repeat the value: a near-miss token is still a secret.
             raise ValueError("does not look like a bot token (digits, a colon, then the secret)")
-        return str(raw).strip()
+        return raw
 
-    @field_validator("articles_dir", "templates_dir", mode="before")
+    @field_validator("articles_dir", "templates_dir", "sources_file", mode="before")
     @classmethod
     def _blank_path_is_unset(cls, value: Any) -> Any:
         # `ARTICLES_DIR=` in .env means "none", not the current directory.
@@ -229,13 +235,11 @@ class Settings(BaseSettings):
     @field_validator("redis_url", mode="before")
     @classmethod
     def _check_redis_url(cls, value: Any) -> Any:
-        raw = value.get_secret_value() if isinstance(value, SecretStr) else value
-        if raw is None or (isinstance(raw, str) and not raw.strip()):
-            return None
-        if not str(raw).strip().startswith(("redis://", "rediss://", "unix://")):
+        raw = _secret_text(value)
+        if raw is not None and not raw.startswith(("redis://", "rediss://", "unix://")):
             # The value may carry a password: never repeat it.
             raise ValueError("must be a redis://, rediss:// or unix:// URL")
-        return str(raw).strip()
+        return raw
 
     @field_validator("webhook_url", mode="before")
     @classmethod
@@ -250,15 +254,15 @@ class Settings(BaseSettings):
     @field_validator("webhook_secret", mode="before")
     @classmethod
     def _check_webhook_secret(cls, value: Any, info: ValidationInfo) -> Any:
-        raw = value.get_secret_value() if isinstance(value, SecretStr) else value
-        if raw is None or (isinstance(raw, str) and not raw.strip()):
+        raw = _secret_text(value)
+        if raw is None:
             if info.data.get("webhook_url"):
                 raise ValueError("is required when WEBHOOK_URL is set")
             return None
         # Telegram's rule for secret_token; the value itself is never repeated.
-        if not _WEBHOOK_SECRET_SHAPE.fullmatch(str(raw).strip()):
+        if not _WEBHOOK_SECRET_SHAPE.fullmatch(raw):
             raise ValueError("must be 1-256 characters: letters, digits, _ and -")
-        return str(raw).strip()
+        return raw
 
     @field_validator("sources", mode="before")
     @classmethod
@@ -273,11 +277,6 @@ class Settings(BaseSettings):
         if not isinstance(value, list):
             raise ValueError("must be a JSON list of sources")
         return value
-
-    @field_validator("sources_file", mode="before")
-    @classmethod
-    def _empty_sources_file(cls, value: Any) -> Any:
-        return None if isinstance(value, str) and not value.strip() else value
 
     @property
     def local_mode(self) -> bool:

@@ -111,14 +111,22 @@ class Filters:
         if not self.words:
             return False
         haystack = _haystack(article)
-        return any(_words(word) in haystack for word in self.words if _words(word).strip())
+        return any(
+            phrase in haystack for phrase in map(_words, self.words) if phrase.strip()
+        )
 
 
 def _haystack(article: Article) -> str:
     speakers = " ".join(q.speaker or "" for q in article.quotes)
-    return _words(
-        " ".join((article.title, article.summary, article.body, " ".join(article.topics), speakers))
-    )
+    return _folded_words(article.title, article.summary, article.body, *article.topics, speakers)
+
+
+# A run matches the same pool of articles against every distinct filter of its chats; folding
+# an article's text once, not once per filter, keeps that linear in articles plus filters.
+# The size holds the largest pool (50 articles an edition, eight candidates each).
+@lru_cache(maxsize=512)
+def _folded_words(*texts: str) -> str:
+    return _words(" ".join(texts))
 
 
 def select_articles(pool: Sequence[Article], filters: Filters, count: int) -> list[Article]:
@@ -131,7 +139,13 @@ def search_articles(pool: Sequence[Article], query: str) -> list[Article]:
     wanted = _WORD.findall(fold(query))
     if not wanted:
         return []
-    return [a for a in pool if all(f" {w} " in _haystack(a) for w in wanted)]
+    phrases = [f" {w} " for w in wanted]
+    found = []
+    for article in pool:
+        haystack = _haystack(article)  # once per article, not once per word
+        if all(phrase in haystack for phrase in phrases):
+            found.append(article)
+    return found
 
 
 # --------------------------------------------------------------------------------------------

@@ -105,9 +105,6 @@ class EditionScheduler:
         #: The personal-times job fires at second 0 of every minute.
         self.tick_trigger = CronTrigger(second=0, timezone=dt.UTC)
 
-    def _clock(self) -> dt.datetime:
-        return self.clock()
-
     async def start(self) -> None:
         """Catch up missed runs, then schedule every edition and the personal-times tick."""
         for name in self.editions:
@@ -142,7 +139,7 @@ class EditionScheduler:
         last = max((t for t in known if t is not None), default=None)
         if last is None:
             return None
-        missed = fire_times_between(self.triggers[name], last, self._clock())
+        missed = fire_times_between(self.triggers[name], last, self.clock())
         if not missed:
             return None
         log.info("edition %s missed %d run(s) while down; catching up the latest",
@@ -151,7 +148,7 @@ class EditionScheduler:
 
     async def run(self, name: str) -> DigestRecord | None:
         """The job body: publish the run that is due now."""
-        now = self._clock()
+        now = self.clock()
         scheduled_for = latest_fire_time(self.triggers[name], now) or now
         return await self.publish(name, scheduled_for, scheduled=True)
 
@@ -174,10 +171,8 @@ class EditionScheduler:
             # One failed run must not take the scheduler down; the next run tries again.
             log.exception("edition %s at %s failed", name, scheduled_for)
             return None
-        if record is not None and self.on_published is not None:
-            result = self.on_published(record)
-            if result is not None:
-                await result
+        if record is not None:
+            await self._published(record)
         return record
 
     async def tick(self) -> list[RunOutcome]:
@@ -188,7 +183,7 @@ class EditionScheduler:
         its latest due instant in it, so a restart catches up once and a repeat does nothing.
         On the hour it also prunes the run ledger and, given a :attr:`retention`, the outbox.
         """
-        until = self._clock().astimezone(dt.UTC).replace(second=0, microsecond=0)
+        until = self.clock().astimezone(dt.UTC).replace(second=0, microsecond=0)
         cursor = await self.store.get_cursor(PERSONAL_CURSOR)
         after = until - dt.timedelta(minutes=1) if cursor is None else max(
             cursor, until - PERSONAL_CATCH_UP)
@@ -249,7 +244,7 @@ class EditionScheduler:
 
     def next_runs(self) -> dict[str, dt.datetime | None]:
         """When each edition runs next, for /settings and the start greeting."""
-        now = self._clock()
+        now = self.clock()
         return {name: t.get_next_fire_time(None, now) for name, t in self.triggers.items()}
 
 

@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 import asyncpg
 import pytest
 import pytest_asyncio
+from sources_web import Web
 from sqlalchemy.engine import URL, make_url
 
 from digests.store import Store
@@ -33,6 +34,10 @@ TEST_DATABASE = os.environ.get("TEST_DATABASE", "").strip().lower()
 DATABASE_BACKENDS = [TEST_DATABASE] if TEST_DATABASE in KNOWN_BACKENDS else list(KNOWN_BACKENDS)
 #: The backend of tests that run once, not once per backend.
 RUN_BACKEND = TEST_DATABASE if TEST_DATABASE in KNOWN_BACKENDS else "sqlite"
+#: For tests that need PostgreSQL itself (several workers, advisory locks, its rate limiter).
+postgres_only = pytest.mark.skipif(
+    TEST_DATABASE == "sqlite", reason="PostgreSQL only: runs in the PostgreSQL pass"
+)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -208,11 +213,8 @@ def database_url(request: pytest.FixtureRequest) -> str:
 @pytest_asyncio.fixture
 async def store(database_url: str) -> AsyncIterator[Store]:
     """An open, migrated, empty :class:`~digests.store.Store`, once per backend."""
-    opened = await Store.open(database_url)
-    try:
+    async with await Store.open(database_url) as opened:
         yield opened
-    finally:
-        await opened.close()
 
 
 # ==== end of database fixtures ==================================================================
@@ -221,8 +223,16 @@ async def store(database_url: str) -> AsyncIterator[Store]:
 @pytest_asyncio.fixture
 async def sqlite_store(sqlite_url: str) -> AsyncIterator[Store]:
     """An open, migrated, empty SQLite :class:`~digests.store.Store`, whatever the pass."""
-    opened = await Store.open(sqlite_url)
-    try:
+    async with await Store.open(sqlite_url) as opened:
         yield opened
+
+
+@pytest_asyncio.fixture
+async def web() -> AsyncIterator[Web]:
+    """A web server on 127.0.0.1 for source tests, answering what each test tells it to."""
+    server = Web()
+    await server.start()
+    try:
+        yield server
     finally:
-        await opened.close()
+        await server.stop()

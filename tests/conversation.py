@@ -2,11 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
+from pathlib import Path
+
+from bot.app import build_application, running
 from bot.local.server import BotAPIServer
 from bot.local.world import SentMessage
+from bot.services import Services
+from config import Settings
+from digests.ingest import SAMPLES_DIR
 
 #: Seconds to wait for the bot's answer.
 REPLY_TIMEOUT = 10
+
+
+def running_bot(
+    server: BotAPIServer, token: str, settings: Settings,
+    folders: Sequence[Path] = (SAMPLES_DIR,),
+) -> AbstractAsyncContextManager[Services]:
+    """The bot polling ``server`` (quickly, for tests) once ``folders`` are ingested."""
+    app = build_application(settings, token=token, base_url=server.base_url,
+                            ingest=list(folders))
+    return running(app, poll_timeout=1)
 
 
 async def ask(server: BotAPIServer, chat_id: int, text: str, **kwargs: object) -> SentMessage:

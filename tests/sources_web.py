@@ -1,9 +1,9 @@
 """A small web server on 127.0.0.1 for source tests, and the feeds and pages it serves.
 
-Each test says what every path answers (:meth:`Web.serve`): a body with headers, a status, or
-a list of answers given in turn (a 500, then the feed). The server honours ``If-None-Match``
-and ``If-Modified-Since`` like a real one, records every request, and tracks how many requests
-were in flight at once.
+Tests get a running one from the ``web`` fixture (``conftest.py``) and say what every path
+answers (:meth:`Web.serve`): a body with headers, a status, or a list of answers given in turn
+(a 500, then the feed). The server honours ``If-None-Match`` and ``If-Modified-Since`` like a
+real one, records every request, and tracks how many requests were in flight at once.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import html
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from email.utils import format_datetime
 
@@ -98,15 +97,6 @@ class Web:
         body = answer.body.encode() if isinstance(answer.body, str) else answer.body
         headers["Content-Type"] = answer.content_type
         return web.Response(status=answer.status, body=body, headers=headers)
-
-
-async def running_web() -> AsyncIterator[Web]:
-    server = Web()
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
 
 
 # -- what the server serves ---------------------------------------------------------------------

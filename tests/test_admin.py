@@ -10,12 +10,10 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from conversation import ask
+from conversation import ask, running_bot
 
-from bot.app import build_application, running
 from bot.local.server import BotAPIServer
 from config import Settings, load_settings
-from digests.ingest import SAMPLES_DIR
 
 TOKEN = "4646:admin-test-token"
 ADMIN = 900
@@ -35,15 +33,10 @@ async def server() -> AsyncIterator[BotAPIServer]:
         yield api
 
 
-def start(server: BotAPIServer, settings: Settings):  # type: ignore[no-untyped-def]
-    app = build_application(settings, token=TOKEN, base_url=server.base_url, ingest=[SAMPLES_DIR])
-    return running(app, poll_timeout=1)
-
-
 async def test_everyone_else_is_refused_and_nothing_runs(
     server: BotAPIServer, tmp_path: Path
 ) -> None:
-    async with start(server, make_settings(tmp_path)) as services:
+    async with running_bot(server, TOKEN, make_settings(tmp_path)) as services:
         for text in ("/stats", "/publish morning", "/broadcast Hello all", "/subscribers",
                      "/publish_to @newsroom", "/publish_to list"):
             reply = await ask(server, 7, text)
@@ -56,7 +49,7 @@ async def test_everyone_else_is_refused_and_nothing_runs(
 async def test_broadcast_waits_for_the_admins_confirmation(
     server: BotAPIServer, tmp_path: Path
 ) -> None:
-    async with start(server, make_settings(tmp_path)) as services:
+    async with running_bot(server, TOKEN, make_settings(tmp_path)) as services:
         for chat in (11, 12, 13):
             await ask(server, chat, "/start")
         await ask(server, 13, "/stop")
@@ -95,7 +88,7 @@ async def test_broadcast_waits_for_the_admins_confirmation(
 async def test_a_second_press_and_cancel_send_nothing(
     server: BotAPIServer, tmp_path: Path
 ) -> None:
-    async with start(server, make_settings(tmp_path)) as services:
+    async with running_bot(server, TOKEN, make_settings(tmp_path)) as services:
         await ask(server, 11, "/start")
         first = await ask(server, ADMIN, "/broadcast First")
         second = await ask(server, ADMIN, "/broadcast Second")
@@ -125,14 +118,14 @@ async def test_a_second_press_and_cancel_send_nothing(
 
 
 async def test_broadcast_without_text_shows_usage(server: BotAPIServer, tmp_path: Path) -> None:
-    async with start(server, make_settings(tmp_path)):
+    async with running_bot(server, TOKEN, make_settings(tmp_path)):
         for text in ("/broadcast", "/broadcast   \x07\u200b "):
             reply = await ask(server, ADMIN, text)
             assert "Usage: /broadcast TEXT" in reply.text
 
 
 async def test_subscribers_counts_and_pages(server: BotAPIServer, tmp_path: Path) -> None:
-    async with start(server, make_settings(tmp_path)) as services:
+    async with running_bot(server, TOKEN, make_settings(tmp_path)) as services:
         store = services.store
         base = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
         for n in range(1, 24):

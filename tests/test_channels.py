@@ -14,11 +14,9 @@ from pathlib import Path
 import conversation
 import pytest
 
-from bot.app import build_application, running
 from bot.handlers.channels import parse_target
 from bot.local.server import BotAPIServer
 from config import Settings, load_settings
-from digests.ingest import SAMPLES_DIR
 
 TOKEN = "4545:channels-test-token"
 BOT = "digest_local_bot"
@@ -40,11 +38,6 @@ def make_settings(tmp_path: Path, **overrides: object) -> Settings:
 async def server() -> AsyncIterator[BotAPIServer]:
     async with BotAPIServer(token=TOKEN, bot_username=BOT) as api:
         yield api
-
-
-def start(server: BotAPIServer, settings: Settings):  # type: ignore[no-untyped-def]
-    app = build_application(settings, token=TOKEN, base_url=server.base_url, ingest=[SAMPLES_DIR])
-    return running(app, poll_timeout=1)
 
 
 async def ask(server: BotAPIServer, chat_id: int, text: str, **kwargs: object) -> str:
@@ -70,7 +63,7 @@ async def test_publish_to_a_channel_then_editions_are_posted_there(
 ) -> None:
     server.add_chat(CHANNEL, type="channel", title="Newsroom", username="newsroom",
                     bot_is_admin=True, owner_id=ADMIN)
-    async with start(server, make_settings(tmp_path)) as services:
+    async with conversation.running_bot(server, TOKEN, make_settings(tmp_path)) as services:
         await ask(server, ADMIN, "/help")  # the admin becomes a known user of the cloud
         reply = await ask(server, ADMIN, "/publish_to @newsroom")
         assert "Editions will now be posted to Newsroom (@newsroom)" in reply
@@ -104,7 +97,7 @@ async def test_publish_to_explains_what_is_wrong(server: BotAPIServer, tmp_path:
                     bot_is_admin=True, owner_id=OTHER_ADMIN)
     server.add_chat(-1001000000004, type="supergroup", title="Chatty", username="chattygroup",
                     bot_is_admin=True, owner_id=ADMIN)
-    async with start(server, make_settings(tmp_path)) as services:
+    async with conversation.running_bot(server, TOKEN, make_settings(tmp_path)) as services:
         await ask(server, ADMIN, "/help")
         await ask(server, OTHER_ADMIN, "/help")
 
@@ -134,7 +127,7 @@ async def test_group_commands_addressed_to_the_bot_or_to_nobody(
     # Privacy off: the bot sees every group message, including commands for other bots.
     async with BotAPIServer(token=TOKEN, bot_username=BOT, privacy_mode=False) as server:
         group = -500
-        async with start(server, make_settings(tmp_path)) as services:
+        async with conversation.running_bot(server, TOKEN, make_settings(tmp_path)) as services:
             kwargs = {"chat_type": "group", "user_id": 31, "chat_title": "Friends"}
             assert "/summary" in await ask(server, group, f"/help@{BOT}", **kwargs)
             summary = await ask(server, group, f"/summary@{BOT} 1", **kwargs)
@@ -156,7 +149,7 @@ async def test_group_replies_stay_within_twenty_a_minute(
     server: BotAPIServer, tmp_path: Path
 ) -> None:
     group = -600
-    async with start(server, make_settings(tmp_path)):
+    async with conversation.running_bot(server, TOKEN, make_settings(tmp_path)):
         for user in range(25):  # different people, so no one hits the per-user throttle
             server.user_sends(group, "/latest", chat_type="supergroup", user_id=2000 + user)
         replies = await server.wait_for_messages(group, 20, timeout=15)

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
 
-import pytest
 from sources_web import (
     OTHER_PARAGRAPHS,
     RSS_TYPE,
@@ -14,7 +12,6 @@ from sources_web import (
     Web,
     page,
     rss,
-    running_web,
 )
 
 from config import Edition
@@ -173,12 +170,6 @@ async def test_an_outlets_republished_update_replaces_the_first_version(store: S
 
 
 # -- two outlets, two feeds, one story ----------------------------------------------------------
-
-@pytest.fixture
-async def web() -> AsyncIterator[Web]:
-    async for server in running_web():
-        yield server
-
 
 async def test_two_outlets_carrying_one_story_make_one_digest_item(
     sqlite_url: str, web: Web

@@ -8,12 +8,12 @@ import datetime as dt
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import conversation
 import pytest
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
-from bot.app import build_application, running
 from bot.local.server import BotAPIServer
 from config import Edition, load_settings
 from digests.i18n import (
@@ -25,7 +25,6 @@ from digests.i18n import (
     supported_languages,
     translations,
 )
-from digests.ingest import SAMPLES_DIR
 from digests.render import Renderer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -147,14 +146,11 @@ async def test_a_ukrainian_user_is_answered_in_ukrainian(
         admin_ids=[300],
         editions=[Edition(name="morning", cron="0 8 * * *", timezone="Europe/Kyiv")],
     )
-    app = build_application(settings, token=TOKEN, base_url=server.base_url, ingest=[SAMPLES_DIR])
 
     async def ask(chat: int, text: str, language: str | None) -> str:
-        server.user_sends(chat, text, language_code=language)
-        [reply] = await server.wait_for_messages(chat, 1, timeout=10)
-        return reply.text
+        return (await conversation.ask(server, chat, text, language_code=language)).text
 
-    async with running(app, poll_timeout=1) as services:
+    async with conversation.running_bot(server, TOKEN, settings) as services:
         greeting = await ask(1, "/start", "uk")
         assert "Ранковий" in greeting and "08:00" in greeting and cyrillic_share(greeting) > 0.7
         for text in ("/help", "/latest", "/summary два", "/frobnicate", "/stats", "hello"):

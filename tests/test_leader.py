@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import AsyncIterator, Callable
 
 import asyncpg
 import pytest
+from conftest import postgres_only
 from sqlalchemy.engine import make_url
 
 from bot.leader import Leadership, lock_key
 from digests.store import Store
 
-postgres_only = pytest.mark.skipif(
-    os.environ.get("TEST_DATABASE", "").lower() == "sqlite",
-    reason="PostgreSQL only: runs in the PostgreSQL pass",
-)
 RETRY = 0.1
 
 

@@ -8,12 +8,19 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 
 import pytest
 import redis.asyncio as redis_asyncio
+from conftest import TEST_DATABASE
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+
+from cluster import most_in_any_second
 
 import bot.shared_limit as limiter_module
 from bot.shared_limit import (
@@ -28,15 +35,6 @@ from config import load_settings
 from digests.store import Store
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-postgres_only = pytest.mark.skipif(
-    os.environ.get("TEST_DATABASE", "").lower() == "sqlite",
-    reason="PostgreSQL only: runs in the PostgreSQL pass",
-)
-
-
-def most_in_any_second(times: list[float]) -> int:
-    ordered = sorted(times)
-    return max(sum(1 for u in ordered[i:] if u < t + 1.0) for i, t in enumerate(ordered))
 
 
 async def redis_available() -> None:
@@ -57,7 +55,7 @@ async def slot_sources(
     key = f"test:{uuid.uuid4().hex[:8]}"
     made: list[SlotSource] = []
     if request.param == "postgresql":
-        if os.environ.get("TEST_DATABASE", "").lower() == "sqlite":
+        if TEST_DATABASE == "sqlite":
             pytest.skip("PostgreSQL only: runs in the PostgreSQL pass")
         url = request.getfixturevalue("postgres_url")
         await (await Store.open(url)).close()  # migrated: the rate_limits table exists
@@ -66,7 +64,7 @@ async def slot_sources(
             made.append(PostgresSlots(url, key))
             return made[-1]
     else:
-        if os.environ.get("TEST_DATABASE", "").lower() == "postgresql":
+        if TEST_DATABASE == "postgresql":
             pytest.skip("Redis needs no database: runs in the SQLite pass")
         await redis_available()
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import os
 from pathlib import Path
 
 import pytest
+from conftest import postgres_only
 
 from bot.app import build_application, running
 from bot.local.server import BotAPIServer
@@ -16,10 +16,7 @@ from digests.ingest import SAMPLES_DIR
 from digests.render import to_plain_text
 
 TOKEN = "4444:roles-test-token"
-pytestmark = pytest.mark.skipif(
-    os.environ.get("TEST_DATABASE", "").lower() == "sqlite",
-    reason="several workers need PostgreSQL: runs in the PostgreSQL pass",
-)
+pytestmark = postgres_only
 
 
 async def test_a_second_poller_waits_and_takes_over_when_the_first_stops(

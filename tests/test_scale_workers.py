@@ -1,7 +1,8 @@
 """Three worker processes on one PostgreSQL database, judged by the Bot API server's own log.
 
 Real ``python -m bot`` workers (one answering updates, the others ``WORKER_ROLE=sender``, or
-all of them ``all``) and ``bench/api_server.py`` each run in a process of their own:
+all of them ``all``) and the local Bot API server (``python -m bot.local.serve``) each run in a
+process of their own:
 
 * one digest to 5,000 subscribers reaches each exactly once;
 * with the server enforcing a global limit, the three workers together never exceed it;
@@ -15,13 +16,13 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import os
 import sys
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import postgres_only
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 
@@ -38,10 +39,7 @@ from cluster import (
 
 from digests.store import Store
 
-pytestmark = pytest.mark.skipif(
-    os.environ.get("TEST_DATABASE", "").lower() == "sqlite",
-    reason="several workers need PostgreSQL: runs in the PostgreSQL pass",
-)
+pytestmark = postgres_only
 
 
 class Cluster:
@@ -70,7 +68,8 @@ class Cluster:
         return self.server.sends()
 
     def accepted(self) -> list[dict]:
-        return [s for s in self.sends() if s["status"] == 200]
+        assert self.server is not None
+        return self.server.accepted()
 
     def stop(self) -> None:
         for worker in self.workers:
@@ -168,15 +167,11 @@ def only_leader(cluster: Cluster, lock: str = "scheduler") -> WorkerProcess:
 
 async def runs(url: str, after: dt.datetime | None = None) -> list[dt.datetime]:
     """When each recorded run of the edition was due, in order (those due after ``after``)."""
-    store = await Store.open(url, migrate=False)
-    try:
-        async with store.engine.connect() as connection:
-            rows = await connection.exec_driver_sql(
-                "SELECT scheduled_for FROM digests WHERE edition = 'flash' ORDER BY 1"
-            )
-            return [row[0] for row in rows if after is None or row[0] > after]
-    finally:
-        await store.close()
+    async with await Store.open(url, migrate=False) as store, store.engine.connect() as db:
+        rows = await db.exec_driver_sql(
+            "SELECT scheduled_for FROM digests WHERE edition = 'flash' ORDER BY 1"
+        )
+        return [row[0] for row in rows if after is None or row[0] > after]
 
 
 async def has_runs(url: str, count: int, after: dt.datetime | None = None) -> bool:

@@ -11,13 +11,14 @@ import asyncio
 import datetime as dt
 import json
 from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
 import pytest
-from conversation import ask, press
+from conversation import ask, press, running_bot
 
-from bot.app import build_application, running
 from bot.local.server import BotAPIServer
+from bot.services import Services
 from config import Edition, Settings, load_settings
 from digests.ingest import SAMPLES_DIR
 from digests.preferences import short_key
@@ -41,10 +42,10 @@ async def server() -> AsyncIterator[BotAPIServer]:
         yield api
 
 
-def bot(server: BotAPIServer, tmp_path: Path, folders: list[Path]):
-    app = build_application(make_settings(tmp_path), token=TOKEN, base_url=server.base_url,
-                            ingest=folders)
-    return running(app, poll_timeout=1)
+def bot(
+    server: BotAPIServer, tmp_path: Path, folders: list[Path]
+) -> AbstractAsyncContextManager[Services]:
+    return running_bot(server, TOKEN, make_settings(tmp_path), folders)
 
 
 def energy_articles(folder: Path) -> Path:
@@ -189,8 +190,7 @@ async def test_edition_follow_toggles_keep_at_least_one(
 ) -> None:
     settings = make_settings(tmp_path).model_copy(update={"editions": [
         Edition(name="morning", cron="0 8 * * *"), Edition(name="evening", cron="0 19 * * *")]})
-    app = build_application(settings, token=TOKEN, base_url=server.base_url, ingest=[])
-    async with running(app, poll_timeout=1) as svc:
+    async with running_bot(server, TOKEN, settings, []) as svc:
         chat = 504
         menu = await ask(server, chat, "/settings")
         freq = await press(server, menu, "st:f")

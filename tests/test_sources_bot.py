@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from conftest import database_url_for_run
-from sources_web import WIRE_PARAGRAPHS, Answer, Web, running_web
+from sources_web import WIRE_PARAGRAPHS, Answer, Web
 
 from bot.app import build_application, running
 from bot.local.server import BotAPIServer
@@ -24,12 +24,6 @@ ADMIN = 901
 async def server() -> AsyncIterator[BotAPIServer]:
     async with BotAPIServer(token=TOKEN) as api:
         yield api
-
-
-@pytest.fixture
-async def web() -> AsyncIterator[Web]:
-    async for served in running_web():
-        yield served
 
 
 async def test_worker_polls_sources_and_stats_show_their_errors(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -20,7 +19,6 @@ from sources_web import (
     http_date,
     page,
     rss,
-    running_web,
 )
 
 from digests.models import article_id_for
@@ -41,12 +39,6 @@ class Clock:
 
     def __call__(self) -> dt.datetime:
         return self.now
-
-
-@pytest.fixture
-async def web() -> AsyncIterator[Web]:
-    async for server in running_web():
-        yield server
 
 
 def feed_spec(web: Web, name: str, path: str, **extra: Any) -> SourceSpec:

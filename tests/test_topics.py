@@ -6,14 +6,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
 import pytest
-from conversation import ask, press
+from conversation import ask, press, running_bot
 
-from bot.app import build_application, running
 from bot.handlers.quotes import paginate
 from bot.local.server import BotAPIServer
+from bot.services import Services
 from config import Edition, load_settings
 from digests.ingest import SAMPLES_DIR
 from digests.preferences import short_key
@@ -28,14 +29,15 @@ async def server() -> AsyncIterator[BotAPIServer]:
         yield api
 
 
-def bot(server: BotAPIServer, tmp_path: Path, folders: list[Path]):
+def bot(
+    server: BotAPIServer, tmp_path: Path, folders: list[Path]
+) -> AbstractAsyncContextManager[Services]:
     settings = load_settings(
         _env_file=None,
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}",
         editions=[Edition(name="morning", cron="0 8 * * *")],
     )
-    app = build_application(settings, token=TOKEN, base_url=server.base_url, ingest=folders)
-    return running(app, poll_timeout=1)
+    return running_bot(server, TOKEN, settings, folders)
 
 
 async def said(server: BotAPIServer, chat_id: int, text: str) -> str:

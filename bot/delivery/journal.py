@@ -41,9 +41,6 @@ class Journal:
         self._arrived = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._closing = False
-        #: Transactions committed so far and outcomes in them (for benchmarks and tests).
-        self.commits = 0
-        self.written = 0
 
     def start(self) -> None:
         if self._task is None:
@@ -86,8 +83,6 @@ class Journal:
             # Whatever queued up while the previous commit ran goes out in this one.
             batch, self._queue = self._queue, []
             await self._commit([outcome for outcome, _ in batch])
-            self.commits += 1
-            self.written += len(batch)
             for _, future in batch:
                 if not future.done():
                     future.set_result(None)

@@ -131,11 +131,6 @@ class RateLimiter:
         rate = "unlimited" if self.rate is None else f"{self.rate:g}/s"
         return f"<RateLimiter {rate}, {len(self._urgent) + len(self._normal)} waiting>"
 
-    @property
-    def paused_for(self) -> float:
-        """Seconds left of the current pause (0 when not paused)."""
-        return max(0.0, self._paused_until - self._clock())
-
     def pause(self, seconds: float) -> None:
         """Grant nothing for ``seconds`` from now; a longer pause already running is kept."""
         until = self._clock() + max(0.0, seconds)

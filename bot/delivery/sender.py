@@ -51,6 +51,7 @@ from bot.delivery.limits import ChatPacer, Limiter, RateLimiter
 from bot.delivery.outcomes import Action, Verdict, classify
 from bot.delivery.transport import OutboxBot
 from bot.leader import Leadership
+from bot.logs import redact
 from digests.render import to_plain_text
 from digests.store import Delivery, DeliveryStatus, Store
 from digests.store.outbox import owner_lock_key
@@ -457,37 +458,33 @@ class Sender:
 
     async def _send_next_part(self, job: _Job) -> None:
         part = job.parts[job.parts_sent]
+        answer = await self._try_send(job, part, ParseMode.HTML)
+        if isinstance(answer, Verdict) and answer.action is Action.PLAIN_TEXT:
+            template = self.templates.get(job.edition, "an unknown template")
+            # Templates escape everything they insert, so this is a bug in the template itself.
+            log.error("Telegram refused the HTML of edition %r (%s): %s; sending it as plain "
+                      "text", job.edition, template, answer.reason)
+            self.stats.plain_text += 1
+            answer = await self._try_send(job, to_plain_text(part), None)
+            if isinstance(answer, Verdict) and answer.action is Action.PLAIN_TEXT:
+                answer = Verdict(Action.REJECT, answer.reason)
+        if isinstance(answer, Verdict):
+            await self._act(job, answer)
+        else:
+            await self._part_sent(job, answer)
+
+    async def _try_send(
+        self, job: _Job, text: str, parse_mode: str | None
+    ) -> dict[str, Any] | Verdict:
+        """One message to the job's chat in its turn: Telegram's answer, or what a failure
+        means (every Telegram answer and network failure has a verdict)."""
         ticket = await self.limiter.acquire(track=True)
         self._mark_sending()
         self.pacer.sent(job.chat_id)
         try:
-            message = await self._send(job.chat_id, part, ParseMode.HTML, ticket)
-        except Exception as exc:  # every Telegram answer and network failure has a verdict
-            verdict = classify(exc)
-            if verdict.action is Action.PLAIN_TEXT:
-                await self._send_plain(job, part, verdict)
-            else:
-                await self._act(job, verdict)
-            return
-        await self._part_sent(job, message)
-
-    async def _send_plain(self, job: _Job, part: str, verdict: Verdict) -> None:
-        template = self.templates.get(job.edition, "an unknown template")
-        # Templates escape everything they insert, so this is a bug in the template itself.
-        log.error("Telegram refused the HTML of edition %r (%s): %s; sending it as plain text",
-                  job.edition, template, verdict.reason)
-        self.stats.plain_text += 1
-        ticket = await self.limiter.acquire(track=True)
-        self.pacer.sent(job.chat_id)
-        try:
-            message = await self._send(job.chat_id, to_plain_text(part), None, ticket)
+            return await self._send(job.chat_id, text, parse_mode, ticket)
         except Exception as exc:
-            again = classify(exc)
-            if again.action is Action.PLAIN_TEXT:
-                again = Verdict(Action.REJECT, again.reason)
-            await self._act(job, again)
-            return
-        await self._part_sent(job, message)
+            return classify(exc)
 
     async def _send(
         self, chat_id: int, text: str, parse_mode: str | None, ticket: int | None = None
@@ -620,5 +617,4 @@ class Sender:
             job.done.set_result(None)
 
     def _scrub(self, text: str) -> str:
-        token = getattr(self.bot, "token", "")
-        return text.replace(token, "***") if token else text
+        return redact(text, [getattr(self.bot, "token", "")])

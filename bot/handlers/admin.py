@@ -20,10 +20,9 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
-from bot.handlers.common import clean_arg, say, tell
+from bot.handlers.common import clean_arg, refuse_press, say, tell
 from bot.language import renderer_for
-from bot.services import get_services
-from bot.throttle import pace_reply
+from bot.services import get_services, reply
 from digests.i18n import T_
 from digests.render import split_html, to_plain_text
 from digests.store.roster import chat_type_counts, count_subscribers, newest_subscribers
@@ -122,7 +121,7 @@ async def broadcast(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             renderer.render_message("cancel_button"), callback_data=f"bcast:cancel:{token}"
         ),
     ]])
-    await send_parts(update, parts, keyboard)
+    await reply(update, parts, keyboard)
 
 
 async def broadcast_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -131,10 +130,10 @@ async def broadcast_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     if query is None or query.data is None:
         return
     services = get_services(context)
-    renderer = await renderer_for(update, context)
     if not services.is_admin(query.from_user.id):
-        await query.answer(to_plain_text(renderer.render_message("admins_only")), show_alert=True)
+        await refuse_press(update, context, "admins_only")
         return
+    renderer = await renderer_for(update, context)
     _, action, token = query.data.split(":", 2)
     pending = context.bot_data.setdefault(_BROADCASTS_KEY, {}).pop(token, None)
     if pending is None:
@@ -203,7 +202,7 @@ async def _subscribers_page(
 async def subscribers(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Counts by state and chat type, and the newest subscribers, ten a page."""
     text, keyboard = await _subscribers_page(update, context, 0)
-    await send_parts(update, split_html(text), keyboard)
+    await reply(update, split_html(text), keyboard)
 
 
 async def subscribers_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -211,10 +210,8 @@ async def subscribers_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
     query = update.callback_query
     if query is None or query.data is None:
         return
-    services = get_services(context)
-    if not services.is_admin(query.from_user.id):
-        refusal = (await renderer_for(update, context)).render_message("admins_only")
-        await query.answer(to_plain_text(refusal), show_alert=True)
+    if not get_services(context).is_admin(query.from_user.id):
+        await refuse_press(update, context, "admins_only")
         return
     await query.answer()
     text, keyboard = await _subscribers_page(update, context, int(query.data.split(":", 1)[1]))
@@ -222,19 +219,4 @@ async def subscribers_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
         await query.edit_message_text(
             split_html(text)[0], parse_mode=ParseMode.HTML, reply_markup=keyboard,
             disable_web_page_preview=True,
-        )
-
-
-async def send_parts(
-    update: Update, parts: list[str], keyboard: InlineKeyboardMarkup | None
-) -> None:
-    """Reply with ``parts``, the keyboard under the last one."""
-    message = update.effective_message
-    if message is None:
-        return
-    for index, part in enumerate(parts):
-        await pace_reply()
-        await message.reply_html(
-            part, disable_web_page_preview=True, do_quote=False,
-            reply_markup=keyboard if index == len(parts) - 1 else None,
         )

@@ -42,6 +42,7 @@ _USERNAME = re.compile(r"@?([A-Za-z][A-Za-z0-9_]{3,31})")
 _CHAT_ID = re.compile(r"-?\d{1,20}")
 _LINK = re.compile(r"(?:https?://)?(?:t\.me|telegram\.me)/([A-Za-z][A-Za-z0-9_]{3,31})/?")
 _ADMIN_STATUSES = frozenset({ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER})
+_REMOVE_VERBS = ("remove", "stop", "delete")
 
 
 # -- groups ------------------------------------------------------------------------------
@@ -109,9 +110,9 @@ async def publish_to(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     verb = args[0].lower() if args else ""
     if verb == "list" and len(args) == 1:
         await _list(update, context)
-    elif verb in ("remove", "stop", "delete") and len(args) == 2:
+    elif verb in _REMOVE_VERBS and len(args) == 2:
         await _remove(update, context, args[1])
-    elif len(args) == 1 and verb not in ("list", "remove", "stop", "delete"):
+    elif len(args) == 1 and verb not in _REMOVE_VERBS:
         await _add(update, context, args[0])
     else:
         await _usage(update, context, " ".join(args))

@@ -9,8 +9,9 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.language import renderer_for
-from bot.services import reply
+from bot.services import get_services, reply
 from digests.i18n import T_
+from digests.render import to_plain_text
 
 RECENT = 10
 MAX_ARG_CHARS = 64
@@ -26,6 +27,25 @@ async def say(
 async def tell(update: Update, context: ContextTypes.DEFAULT_TYPE, key: str, **ctx: Any) -> None:
     """Send a short canned reply (a macro of ``messages.html``) in the chat's language."""
     await reply(update, [(await renderer_for(update, context)).render_message(key, **ctx)])
+
+
+async def refuse_press(update: Update, context: ContextTypes.DEFAULT_TYPE, key: str) -> None:
+    """Answer a button press with the canned reply ``key`` as an alert, changing nothing."""
+    query = update.callback_query
+    if query is not None:
+        refusal = (await renderer_for(update, context)).render_message(key)
+        await query.answer(to_plain_text(refusal), show_alert=True)
+
+
+async def ensure_chat(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int | None:
+    """The id of the chat ``update`` came from, stored first if new; ``None`` without a chat."""
+    chat = update.effective_chat
+    if chat is None:
+        return None
+    services = get_services(context)
+    await services.store.ensure_chat(chat.id, chat_type=chat.type,
+                                     timezone=services.settings.timezone)
+    return chat.id
 
 
 async def pick_article(
@@ -50,9 +70,3 @@ def clean_arg(text: str) -> str:
     kept = "".join(ch for ch in text if unicodedata.category(ch)[0] != "C")
     kept = " ".join(kept.split())
     return kept[:MAX_ARG_CHARS] + ("…" if len(kept) > MAX_ARG_CHARS else "")
-
-
-def fold(text: str) -> str:
-    """Case- and accent-insensitive form of a name, for matching speakers."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))

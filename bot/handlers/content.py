@@ -5,9 +5,10 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.handlers.common import RECENT, fold, pick_article, say, tell
+from bot.handlers.common import RECENT, pick_article, say, tell
 from bot.services import get_services
 from digests.models import Article
+from digests.preferences import fold
 
 
 async def _recent(context: ContextTypes.DEFAULT_TYPE) -> list[Article]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
 from bot.handlers.common import RECENT, clean_arg, say
@@ -12,7 +12,7 @@ from bot.handlers.content import speaker_matches
 from bot.handlers.settings import edit
 from bot.keyboards import Keyboards
 from bot.language import renderer_for
-from bot.services import Services, get_services
+from bot.services import Services, get_services, reply
 from digests.render import QuoteGroup, Renderer, group_quotes, split_html
 from digests.runs import quote_of_the_day as pick_quote_of_the_day
 
@@ -25,15 +25,13 @@ QUOTES_PER_PAGE = 6
 
 async def quotes(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Recent quotes grouped by speaker, a page at a time; a name filters."""
-    message = update.effective_message
-    if message is None:
+    if update.effective_message is None:
         return
     services = get_services(context)
     wanted = clean_arg(" ".join(context.args)) if context.args else None
     renderer = await renderer_for(update, context)
     text, markup = await _page(services, renderer, 1, wanted or None)
-    await message.reply_html(text, reply_markup=markup, disable_web_page_preview=True,
-                             do_quote=False)
+    await reply(update, [text], markup)
 
 
 async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -65,7 +63,7 @@ def paginate(groups: list[QuoteGroup], per_page: int = QUOTES_PER_PAGE) -> list[
 
 async def _page(
     services: Services, renderer: Renderer, page: int, wanted: str | None
-) -> tuple[str, object]:
+) -> tuple[str, InlineKeyboardMarkup | None]:
     articles = await services.store.recent_articles(QUOTE_POOL)
     items = [
         (number, article, quote)

@@ -15,10 +15,17 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.handlers import general
-from bot.handlers.common import clean_arg
-from bot.keyboards import LANGUAGES, QUIET_CHOICES, Keyboards
+from bot.handlers.common import clean_arg, ensure_chat, refuse_press
+from bot.keyboards import (
+    DEFAULT_FIRST,
+    DEFAULT_SECOND,
+    LANGUAGES,
+    QUIET_CHOICES,
+    Keyboards,
+    quiet_label,
+)
 from bot.language import renderer_for
-from bot.services import Services, get_services
+from bot.services import Services, get_services, reply
 from config.settings import check_timezone
 from digests.preferences import (
     FREQUENCIES,
@@ -44,20 +51,18 @@ class Refused(ValueError):
 
 
 AWAITING_ZONE = "awaiting_zone"
-DEFAULT_FIRST, DEFAULT_SECOND = 8 * 60, 18 * 60
 
 
 async def settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Send the settings message with its main keyboard."""
-    chat, message = update.effective_chat, update.effective_message
-    if chat is None or message is None:
+    chat = update.effective_chat
+    if chat is None or update.effective_message is None:
         return
     services = get_services(context)
     text, markup = await render_screen(
         services, await renderer_for(update, context), chat.id, "main"
     )
-    await message.reply_html(text, reply_markup=markup, disable_web_page_preview=True,
-                             do_quote=False)
+    await reply(update, [text], markup)
 
 
 async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -68,11 +73,9 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     services = get_services(context)
     if not await may_change(update, context):
-        refusal = (await renderer_for(update, context)).render_message("group_admins_only")
-        await query.answer(refusal, show_alert=True)
+        await refuse_press(update, context, "group_admins_only")
         return
-    await services.store.ensure_chat(chat.id, chat_type=chat.type,
-                                     timezone=services.settings.timezone)
+    await ensure_chat(update, context)
     parts = query.data.split(":")
     action, args = parts[1] if len(parts) > 1 else "m", parts[2:]
     try:
@@ -216,8 +219,7 @@ async def zone_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     renderer = await renderer_for(update, context)
     text, markup = await render_screen(services, renderer, chat.id, "zone_results", query=query,
                                        zones=zones)
-    await message.reply_html(text, reply_markup=markup, disable_web_page_preview=True,
-                             do_quote=False)
+    await reply(update, [text], markup)
 
 
 async def render_screen(
@@ -237,7 +239,7 @@ async def render_screen(
         "screen": screen, "prefs": prefs, "subscribed": bool(subscriber and subscriber.active),
         "editions": editions, "local_times": [format_minute(m) for m in prefs.active_times],
         "offset": utc_offset_label(prefs.timezone), "language_name": language_name,
-        "quiet_text": _quiet_text(prefs), "which": 0, "hour": 0, "query": "", "zones": [],
+        "quiet_text": quiet_label(prefs.quiet), "which": 0, "hour": 0, "query": "", "zones": [],
         "problem": None,
     }
     context.update(extra)
@@ -279,12 +281,6 @@ async def edit(query: Any, text: str, markup: InlineKeyboardMarkup | None) -> No
     except BadRequest as exc:
         if "not modified" not in str(exc).lower():
             raise
-
-
-def _quiet_text(prefs: Preferences) -> str:
-    if prefs.quiet is None:
-        return ""
-    return f"{format_minute(prefs.quiet[0])}–{format_minute(prefs.quiet[1])}"
 
 
 def _which(args: list[str]) -> int:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections import Counter
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
-from bot.handlers.common import clean_arg, say, tell
+from bot.handlers.common import clean_arg, ensure_chat, refuse_press, say, tell
 from bot.handlers.settings import edit, may_change
 from bot.keyboards import Keyboards
 from bot.language import renderer_for
@@ -33,23 +33,14 @@ SEARCH_POOL = 200
 SEARCH_RESULTS = 10
 
 
-async def _ready(services: Services, update: Update) -> int | None:
-    chat = update.effective_chat
-    if chat is None:
-        return None
-    await services.store.ensure_chat(chat.id, chat_type=chat.type,
-                                     timezone=services.settings.timezone)
-    return chat.id
-
-
 async def topics(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Show topics of recent articles as buttons to follow or mute."""
-    services = get_services(context)
-    chat_id = await _ready(services, update)
+    chat_id = await ensure_chat(update, context)
     message = update.effective_message
     if chat_id is None or message is None:
         return
-    text, markup = await _topics_screen(services, await renderer_for(update, context), chat_id)
+    renderer = await renderer_for(update, context)
+    text, markup = await _topics_screen(get_services(context), renderer, chat_id)
     await message.reply_html(text, reply_markup=markup, do_quote=False)
 
 
@@ -57,15 +48,14 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Cycle a topic: neutral -> followed -> muted -> neutral; edit the message in place."""
     query = update.callback_query
     services = get_services(context)
-    chat_id = await _ready(services, update)
+    chat_id = await ensure_chat(update, context)
     if query is None or chat_id is None or query.data is None:
         return
     key = query.data.partition(":")[2]
-    if key != "r" and not await may_change(update, context):
-        refusal = (await renderer_for(update, context)).render_message("group_admins_only")
-        await query.answer(refusal, show_alert=True)
-        return
     if key != "r":
+        if not await may_change(update, context):
+            await refuse_press(update, context, "group_admins_only")
+            return
         prefs = await services.store.get_preferences(chat_id, services.settings.timezone)
         for name, state in await _offered(services, prefs):
             if short_key(name) != key:
@@ -99,7 +89,7 @@ async def _offered(services: Services, prefs: Preferences) -> list[tuple[str, st
 
 async def _topics_screen(
     services: Services, renderer: Renderer, chat_id: int
-) -> tuple[str, object]:
+) -> tuple[str, InlineKeyboardMarkup]:
     prefs = await services.store.get_preferences(chat_id, services.settings.timezone)
     offered = await _offered(services, prefs)
     text = renderer.render(
@@ -113,7 +103,7 @@ async def _word_to_change(
     update: Update, context: ContextTypes.DEFAULT_TYPE
 ) -> tuple[int, str] | None:
     """The chat and the word of /follow or /unfollow, once the chat may change its filters."""
-    chat_id = await _ready(get_services(context), update)
+    chat_id = await ensure_chat(update, context)
     if chat_id is None:
         return None
     if not await may_change(update, context):
@@ -174,9 +164,9 @@ async def digest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if chat is None:
         return
     prefs = await services.store.get_preferences(chat.id, services.settings.timezone)
-    names = [e.name for e in services.settings.editions]
-    edition = next((e for e in services.settings.editions if prefs.follows_edition(e.name)),
-                   services.settings.editions[0]) if names else None
+    editions = services.settings.editions
+    edition = next((e for e in editions if prefs.follows_edition(e.name)),
+                   editions[0]) if editions else None
     if edition is None:
         await tell(update, context, "nothing_yet")
         return

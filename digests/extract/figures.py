@@ -149,6 +149,8 @@ def _names_number(before: str) -> bool:
         return True
     m = _NAMED_NUMBER.search(before)
     return bool(m) and m.group(1).lower() not in _OPENING_WORDS
+
+
 _NOT_COUNT_AFTER = re.compile(
     rf"^\s*(?:GMT|BST|am|pm|a\.m|p\.m|hrs|o'clock|BC|AD|{_MONTHS})\b|^-year-old|^\s*years? old|"
     r"^\s*(?:st|nd|rd|th)\b|^th\b",

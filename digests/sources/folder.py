@@ -62,7 +62,7 @@ def scan_folder(folder: Path, known: dict[str, SourceItem], *, max_bytes: int) -
         seen = known.get(key)
         if seen is not None and seen.fingerprint == stamp:
             continue
-        problem = _check(path, max_bytes)
+        problem = _unsupported(path)
         loaded: list[LoadedArticle] = []
         if problem is None:
             try:
@@ -79,12 +79,9 @@ def scan_folder(folder: Path, known: dict[str, SourceItem], *, max_bytes: int) -
     return scan
 
 
-def _check(path: Path, max_bytes: int) -> str | None:
+def _unsupported(path: Path) -> str | None:
+    # Sizes are checked by load_file, which refuses a file over the limit before reading it.
     if path.suffix.lower() not in SUFFIXES:
         kind = path.suffix.lower() or "no extension"
         return f"{path}: not an article file ({kind}); use .txt, .md, .html, .json or .yaml"
-    size = path.stat().st_size
-    if size > max_bytes:
-        # Refused before reading: a huge file must not be loaded into memory at all.
-        return f"{path}: file is {size:,} bytes, over the {max_bytes:,} limit"
     return None

@@ -141,18 +141,19 @@ async def _collect_folder(
 
 async def _fetch_since(
     fetcher: Fetcher,
-    spec: SourceSpec,
-    state: SourceState | None,
+    url: str,
+    seen: SourceState | SourceItem | None,
     max_bytes: int,
     *,
     accept: str | None = None,
 ) -> Fetched:
-    """Fetch a source conditionally on what its last poll saw (ETag, Last-Modified)."""
+    """Fetch a source or an entry's page conditionally on what was last seen of it (ETag,
+    Last-Modified)."""
     return await fetcher.fetch(
-        spec.location,
+        url,
         max_bytes=max_bytes,
-        etag=state.etag if state else None,
-        last_modified=state.last_modified if state else None,
+        etag=seen.etag if seen else None,
+        last_modified=seen.last_modified if seen else None,
         **({"accept": accept} if accept else {}),
     )
 
@@ -164,7 +165,7 @@ async def _collect_page(
     limits: Limits,
     pool: Executor | None,
 ) -> Collected:
-    fetched = await _fetch_since(fetcher, spec, state, limits.max_article_bytes)
+    fetched = await _fetch_since(fetcher, spec.location, state, limits.max_article_bytes)
     if fetched.not_modified:
         return _unchanged(state)
     # The masked location: the article's link is shown to readers.
@@ -188,7 +189,7 @@ async def _collect_feed(
     pool: Executor | None,
 ) -> Collected:
     fetched = await _fetch_since(
-        fetcher, spec, state, limits.max_feed_bytes, accept=FEED_ACCEPT
+        fetcher, spec.location, state, limits.max_feed_bytes, accept=FEED_ACCEPT
     )
     if fetched.not_modified:
         return _unchanged(state)
@@ -240,12 +241,7 @@ async def _fetch_entry(
 ) -> tuple[PageJob | None, SourceItem | None, str | None]:
     """Fetch an entry's page: a job to read it, the item to remember, and any problem."""
     try:
-        fetched = await fetcher.fetch(
-            entry.url,
-            max_bytes=limits.max_article_bytes,
-            etag=seen.etag if seen else None,
-            last_modified=seen.last_modified if seen else None,
-        )
+        fetched = await _fetch_since(fetcher, entry.url, seen, limits.max_article_bytes)
     except FetchError as exc:
         item = SourceItem(
             key=entry.key,

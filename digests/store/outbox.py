@@ -30,7 +30,6 @@ from sqlalchemy import (
     ColumnElement,
     FromClause,
     Select,
-    Text,
     bindparam,
     func,
     insert,
@@ -41,10 +40,9 @@ from sqlalchemy import (
     true,
     update,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from digests.store.base import Clock, StoreBase
+from digests.store.base import Clock, StoreBase, clip
 from digests.store.columns import UTCDateTime, as_utc, utcnow
 from digests.store.errors import NotFound
 from digests.store.records import Delivery, DeliveryOutcome, DeliveryStatus, DigestRecord
@@ -149,15 +147,7 @@ class OutboxQueries(StoreBase):
         unique = list(dict.fromkeys(int(chat_id) for chat_id in chat_ids))
         if not unique:
             return 0
-        # The whole list travels as one parameter (an array, or JSON text for SQLite) that the
-        # database unpacks into rows: one round trip instead of one row at a time.
-        if self.dialect == "postgresql":
-            ids = func.unnest(bindparam("chat_ids", unique, type_=ARRAY(BigInteger())))
-            chats = ids.table_valued("chat_id").render_derived()
-        else:
-            values = func.json_each(bindparam("chat_ids", json.dumps(unique), type_=Text()))
-            chats = select(values.table_valued("value").c.value.label("chat_id")).subquery()
-        return await self._queue(session, digest_id, chats, now)
+        return await self._queue(session, digest_id, self._chat_rows(unique), now)
 
     async def _queue(
         self, session: AsyncSession, digest_id: int, chats: FromClause, now: dt.datetime
@@ -603,7 +593,7 @@ def _outcome_values(
             "parts_sent": o.parts_sent,
             "message_ids": list(o.message_ids),
             "attempts": o.attempts,
-            "error": None if o.error is None else _clip(o.error),
+            "error": _clip(o.error),
         }
         for o in outcomes
     ]
@@ -615,12 +605,12 @@ def _outcome_values(
     return rows, blocked
 
 
+def _clip(error: str | None) -> str | None:
+    return clip(error, MAX_ERROR_LENGTH)
+
+
 def _sqlite_time(moment: dt.datetime) -> str:
     return as_utc(moment).replace(tzinfo=None).strftime(_SQLITE_TIME)
-
-
-def _clip(error: str) -> str:
-    return error if len(error) <= MAX_ERROR_LENGTH else error[: MAX_ERROR_LENGTH - 1] + "…"
 
 
 def _digest(row: DigestRow) -> DigestRecord:

@@ -19,7 +19,6 @@ The time zone and language themselves stay in ``subscribers`` where /start put t
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -32,7 +31,6 @@ from sqlalchemy import (
     String,
     Text,
     and_,
-    bindparam,
     delete,
     false,
     func,
@@ -42,7 +40,6 @@ from sqlalchemy import (
     true,
     update,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from digests.preferences import (
@@ -257,12 +254,11 @@ class PreferenceQueries(StoreBase):
             select(SubscriberRow.timezone).where(SubscriberRow.chat_id == chat_id)
         )
         await session.execute(delete(DeliverySlotRow).where(DeliverySlotRow.chat_id == chat_id))
-        times = list(row.times or [])
-        active = times[:2] if row.frequency == "twice" else times[:1]
-        for minute in dict.fromkeys(active):
+        chosen = Preferences(chat_id=chat_id, times=tuple(row.times or ()), frequency=row.frequency)
+        for minute in dict.fromkeys(chosen.active_times):
             session.add(DeliverySlotRow(
                 chat_id=chat_id, minute=minute, timezone=timezone or default_timezone,
-                weekdays_only=row.frequency == "weekdays",
+                weekdays_only=chosen.weekdays_only,
             ))
 
     async def follow(self, chat_id: int, kind: str, value: str) -> bool:
@@ -273,7 +269,7 @@ class PreferenceQueries(StoreBase):
         """
         if kind not in FOLLOW_KINDS:
             raise ValueError(f"unknown kind {kind!r}")
-        value = " ".join(value.split())[:MAX_FOLLOW_CHARS]
+        value = _follow_text(value)
         key = fold(value)
         if not key:
             raise ValueError("nothing to follow")
@@ -295,7 +291,7 @@ class PreferenceQueries(StoreBase):
 
     async def unfollow(self, chat_id: int, kinds: Sequence[str], value: str) -> bool:
         """Remove ``value`` from the given kinds of follows; ``True`` if anything was removed."""
-        key = fold(" ".join(value.split())[:MAX_FOLLOW_CHARS])
+        key = fold(_follow_text(value))
         async with self._sessions.begin() as session:
             result = await session.execute(
                 delete(FollowRow)
@@ -356,20 +352,11 @@ class PreferenceQueries(StoreBase):
         Concurrent or repeated runs claim each chat once: the primary key decides.
         """
         scheduled_for = as_utc(scheduled_for)
-        claimed: list[int] = []
         ids = list(dict.fromkeys(int(c) for c in chat_ids))
         if not ids:
             return []
-        # The ids travel as one parameter the database unpacks into rows (as the outbox does):
-        # one cached statement and one round trip, however many chats.
-        if self.dialect == "postgresql":
-            unpacked = func.unnest(bindparam("chat_ids", ids, type_=ARRAY(BigInteger())))
-            chats = select(unpacked.table_valued("chat_id").render_derived().c.chat_id)
-        else:
-            values = func.json_each(bindparam("chat_ids", json.dumps(ids), type_=Text()))
-            chats = select(values.table_valued("value").c.value)
         source = select(
-            chats.subquery().c[0],
+            self._chat_rows(ids).c.chat_id,
             literal(edition, String()),
             literal(scheduled_for, UTCDateTime()),
             literal(personal, Boolean()),
@@ -381,8 +368,7 @@ class PreferenceQueries(StoreBase):
             .returning(RunRow.chat_id)
         )
         async with self._sessions.begin() as session:
-            claimed.extend(await session.scalars(claim))
-        return sorted(claimed)
+            return sorted(await session.scalars(claim))
 
     async def last_run(self, edition: str, *, personal: bool = False) -> dt.datetime | None:
         """When the latest run of ``edition`` recorded in the ledger was due."""
@@ -441,6 +427,11 @@ class PreferenceQueries(StoreBase):
                     .values(position=position),
                     execution_options={"synchronize_session": False},
                 )
+
+
+def _follow_text(value: str) -> str:
+    """A followed topic or word as stored: spaces tidied, cut to the longest allowed."""
+    return " ".join(value.split())[:MAX_FOLLOW_CHARS]
 
 
 def _validated(changes: dict[str, Any]) -> dict[str, Any]:

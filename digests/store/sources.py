@@ -13,12 +13,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, bindparam, func, select, text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, func, select, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from digests.cluster import SKETCH_VERSION, Sketch, Story, StoryIndex, build_story, sketch_article
 from digests.models import Article
-from digests.store.base import StoreBase
+from digests.store.articles import NEWEST_FIRST
+from digests.store.base import StoreBase, clip
 from digests.store.columns import JSONType, UTCDateTime
 from digests.store.records import from_row
 from digests.store.tables import ArticleRow, Base
@@ -142,12 +143,6 @@ class PollRecord:
     items: Sequence[SourceItem] = ()
 
 
-def clip(text: str | None, limit: int = MAX_PROBLEM_LENGTH) -> str | None:
-    if text is None or len(text) <= limit:
-        return text
-    return text[: limit - 1] + "…"
-
-
 class SourceQueries(StoreBase):
     """Poll state of sources and their items; articles grouped into stories."""
 
@@ -192,11 +187,11 @@ class SourceQueries(StoreBase):
                 "failures": 0,
                 "last_error": None,
                 "skipped": poll.skipped,
-                "last_problem": clip(poll.problem),
+                "last_problem": clip(poll.problem, MAX_PROBLEM_LENGTH),
             }
             update_failures: Any = 0
         else:
-            values |= {"last_error": clip(poll.error), "failures": 1}
+            values |= {"last_error": clip(poll.error, MAX_PROBLEM_LENGTH), "failures": 1}
             update_failures = table.c.failures + 1
         insert = self._insert(SourceRow).values(name=poll.name, articles=poll.added, **values)
         upsert = insert.on_conflict_do_update(
@@ -223,7 +218,7 @@ class SourceQueries(StoreBase):
                 "etag": item.etag,
                 "last_modified": item.last_modified,
                 "article_id": item.article_id,
-                "problem": clip(item.problem),
+                "problem": clip(item.problem, MAX_PROBLEM_LENGTH),
                 "seen_at": now,
             }
             for item in items
@@ -235,69 +230,6 @@ class SourceQueries(StoreBase):
             set_={name: getattr(statement.excluded, name) for name in changing},
         )
         await session.execute(statement, rows)
-
-    # -- articles in bulk -----------------------------------------------------------------------
-
-    async def upsert_articles(self, articles: Sequence[Article]) -> dict[str, int]:
-        """Save many articles at once, exactly as :meth:`upsert_article` saves one.
-
-        Returns how many were ``"added"``, ``"updated"`` (content changed) and ``"unchanged"``.
-        Three statements and one transaction for the whole batch, instead of two statements and
-        a transaction per article: a feed's worth of pages lands in milliseconds.
-        """
-        counts = {"added": 0, "updated": 0, "unchanged": 0}
-        latest = {a.id: a for a in articles}  # a batch naming one id twice keeps the last
-        if not latest:
-            return counts
-        now = self.clock()
-        rows = {
-            article_id: {
-                "id": article_id,
-                "title": a.title,
-                "url": a.url,
-                "source": a.source,
-                "published_at": a.published_at,
-                "language": a.language,
-                "content_hash": a.content_hash(),
-                "data": a.model_dump(mode="json"),
-                "updated_at": now,
-            }
-            for article_id, a in latest.items()
-        }
-        async with self._sessions.begin() as session:
-            stored: dict[str, str] = {}
-            ids = list(rows)
-            for start in range(0, len(ids), 500):
-                query = select(ArticleRow.id, ArticleRow.content_hash).where(
-                    ArticleRow.id.in_(ids[start : start + 500])
-                )
-                stored.update((await session.execute(query)).tuples().all())
-            new = [row | {"ingested_at": now} for i, row in rows.items() if i not in stored]
-            changed = [row for i, row in rows.items()
-                       if i in stored and stored[i] != row["content_hash"]]
-            if new:
-                # Another process may insert the same id meanwhile: it wins, as in upsert_article.
-                inserted = await session.execute(
-                    self._insert(ArticleRow)
-                    .on_conflict_do_nothing(index_elements=[ArticleRow.id])
-                    .returning(ArticleRow.id),
-                    new,
-                )
-                counts["added"] = len(inserted.all())
-            if changed:
-                table = ArticleRow.__table__
-                statement = (
-                    table.update()
-                    .where(table.c.id == bindparam("key"))
-                    .values({name: bindparam(name) for name in changed[0] if name != "id"})
-                )
-                await session.execute(
-                    statement, [row | {"key": row["id"]} for row in changed],
-                    execution_options={"synchronize_session": False},
-                )
-                counts["updated"] = len(changed)
-        counts["unchanged"] = len(articles) - counts["added"] - counts["updated"]
-        return counts
 
     # -- stories --------------------------------------------------------------------------------
 
@@ -409,11 +341,7 @@ class SourceQueries(StoreBase):
         query = (
             select(ArticleRow.data, ArticleStoryRow.story_id)
             .outerjoin(ArticleStoryRow, ArticleStoryRow.article_id == ArticleRow.id)
-            .order_by(
-                ArticleRow.published_at.desc().nulls_last(),
-                ArticleRow.ingested_at.desc(),
-                ArticleRow.id,
-            )
+            .order_by(*NEWEST_FIRST)
             # Enough rows for ``limit`` stories even when each arrived from several outlets.
             .limit(limit * 8 + 20)
         )
@@ -424,7 +352,6 @@ class SourceQueries(StoreBase):
                 groups.setdefault(story_id or article.id, []).append(article)
         stories = [build_story(story, members) for story, members in groups.items()]
         return stories[:limit]
-
 
     async def stories_for(self, articles: Sequence[Article]) -> list[Story]:
         """The stories of ``articles`` (chosen elsewhere, e.g. by a chat's filters), in their
@@ -450,11 +377,7 @@ class SourceQueries(StoreBase):
                     select(ArticleRow.data, ArticleStoryRow.story_id)
                     .join(ArticleStoryRow, ArticleStoryRow.article_id == ArticleRow.id)
                     .where(ArticleStoryRow.story_id.in_(story_ids))
-                    .order_by(
-                        ArticleRow.published_at.desc().nulls_last(),
-                        ArticleRow.ingested_at.desc(),
-                        ArticleRow.id,
-                    )
+                    .order_by(*NEWEST_FIRST)
                 )
                 for data, story_id in await session.execute(query):
                     members.setdefault(story_id, []).append(Article.model_validate(data))
