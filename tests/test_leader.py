@@ -97,7 +97,9 @@ async def test_leader_whose_connection_dies_stops_and_another_takes_over(
         high, low = divmod(lock_key("scheduler") & 0xFFFF_FFFF_FFFF_FFFF, 1 << 32)
         terminated = await admin.fetchval(
             "SELECT count(pg_terminate_backend(pid)) FROM pg_locks WHERE locktype = 'advisory'"
-            " AND granted AND classid = $1::bigint::oid AND objid = $2::bigint::oid",
+            " AND granted AND classid = $1::bigint::oid AND objid = $2::bigint::oid"
+            # Advisory locks are per database: leave other databases' schedulers alone.
+            " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
             high, low,
         )
     finally:
