@@ -36,6 +36,9 @@ Callback = Callable[[], Awaitable[None]]
 #: Seconds between attempts to take a lock another worker holds.
 DEFAULT_RETRY = 5.0
 
+#: Seconds :meth:`Leadership.stop` waits for a query in flight before cutting it off.
+STOP_GRACE = 5.0
+
 
 def lock_key(name: str) -> int:
     """The advisory lock id of ``name``: a stable signed 64-bit number."""
@@ -81,6 +84,7 @@ class Leadership:
         self._connection: AsyncConnection | None = None
         self._held = False
         self._changed = asyncio.Event()
+        self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
     def __repr__(self) -> str:
@@ -100,6 +104,7 @@ class Leadership:
         """Try to lead now, then keep trying (or checking the held lock) in the background."""
         if self._task is not None:
             return
+        self._stopping.clear()
         if not self.shared:
             await self._become_leader()
             return
@@ -118,28 +123,51 @@ class Leadership:
             await self._changed.wait()
 
     async def stop(self) -> None:
-        """Stop leading and trying; another worker can take the lock at once."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        """Stop leading and trying; another worker can take the lock at once.
+
+        The led work stops (``on_lost``) before the lock goes, so no two workers ever lead
+        together. The background task is asked to end between queries rather than cancelled
+        mid-query: SQLAlchemy closes a connection whose query was interrupted, and that would
+        free the lock while ``on_lost`` had yet to run.
+        """
+        task, self._task = self._task, None
+        if task is not None:
+            self._stopping.set()
+            try:
+                # A query on a hung database can take long; do not wait past a few retries.
+                await asyncio.wait_for(asyncio.shield(task), timeout=STOP_GRACE + self.retry)
+            except TimeoutError:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            except asyncio.CancelledError:
+                if not task.cancelled():  # the caller is being cancelled, not the task
+                    raise
         await self._release(unlock=True)
 
     async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self.retry)
+        while not await self._stopping_within(self.retry):
             try:
                 if self._held:
                     await self._check()
                 else:
                     await self._attempt()
-            except asyncio.CancelledError:
-                raise
             except Exception as exc:
                 log.warning("%s leadership: database unreachable (%s: %s); retrying",
                             self.name, type(exc).__name__, exc)
                 await self._release(unlock=False)
+        # Here too, not only in stop(): the lock goes even if stop()'s caller is cancelled.
+        await self._release(unlock=True)
+
+    async def _stopping_within(self, seconds: float) -> bool:
+        """Wait ``seconds``; return early, with True, if :meth:`stop` was called."""
+        if self._stopping.is_set():
+            return True
+        try:
+            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+        except TimeoutError:
+            return False
+        return True
 
     async def _attempt(self) -> None:
         if self._connection is None:

@@ -81,6 +81,33 @@ async def test_exactly_one_leads_and_a_stopped_leader_hands_over(stores: list[St
 
 
 @postgres_only
+async def test_a_leader_stopped_mid_check_finishes_its_work_before_another_leads(
+    stores: list[Store],
+) -> None:
+    log: list[str] = []
+
+    async def wind_down() -> None:
+        # Stopping a scheduler waits for its running jobs; the lock must outlast that.
+        await asyncio.sleep(0.3)
+        log.append("leader stopped")
+
+    # With no pause between checks the leader's connection is nearly always mid-query when
+    # stop() comes.
+    leader = Leadership(stores[0].engine, "scheduler", on_lost=wind_down, retry=0.0)
+    _started.append(leader)
+    [standby] = leaderships(stores[1:2], log)
+    for _ in range(3):
+        await leader.start()
+        await standby.start()
+        await asyncio.sleep(0.05)
+        await leader.stop()
+        await until(lambda: standby.held)
+        await standby.stop()
+        assert log == ["leader stopped", "w0 leads", "w0 stops"], log
+        log.clear()
+
+
+@postgres_only
 async def test_leader_whose_connection_dies_stops_and_another_takes_over(
     stores: list[Store], postgres_url: str
 ) -> None:

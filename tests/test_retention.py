@@ -20,7 +20,8 @@ from digests.store import DeliveryStatus, Store
 from digests.store.retention import PruneReport
 
 UTC = dt.UTC
-NOW = dt.datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+# Tomorrow, so that rows the store stamps with the real time are already due at NOW.
+NOW = dt.datetime.combine(dt.date.today() + dt.timedelta(days=1), dt.time(10), UTC)
 CUTOFF = NOW - dt.timedelta(days=30)
 MORNING = Edition(name="morning", cron="0 8 * * *")
 

@@ -13,6 +13,7 @@ import json
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from conversation import ask, press, running_bot
@@ -26,6 +27,15 @@ from digests.render import to_plain_text
 
 TOKEN = "4242:settings-test-token"
 UTC = dt.UTC
+KYIV = ZoneInfo("Europe/Kyiv")
+
+
+def utc_offset_now(zone: ZoneInfo) -> str:
+    """How /settings names a zone's offset today (it changes with daylight saving time)."""
+    offset = dt.datetime.now(zone).utcoffset() or dt.timedelta()
+    sign, minutes = ("-", -offset) if offset < dt.timedelta() else ("+", offset)
+    hours, rest = divmod(int(minutes.total_seconds()) // 60, 60)
+    return f"UTC{sign}{hours:02d}:{rest:02d}"
 
 
 def make_settings(tmp_path: Path) -> Settings:
@@ -75,7 +85,7 @@ async def test_full_conversation_kyiv_morning_follow_then_mute(
         results = await ask(server, chat, "Kyiv")  # typed, not a command
         assert results.button_data()[0] == "st:zs:Europe/Kyiv"
         shown = await press(server, results, "st:zs:Europe/Kyiv")
-        assert "Time zone: Europe/Kyiv (UTC+02:00)" in shown.text
+        assert f"Time zone: Europe/Kyiv ({utc_offset_now(KYIV)})" in shown.text
 
         hours = await press(server, shown, "st:t")
         minutes = await press(server, hours, "st:h:0:8")
@@ -91,10 +101,11 @@ async def test_full_conversation_kyiv_morning_follow_then_mute(
         assert "✅ Energy" in [b["text"] for row in followed.buttons for b in row]
         assert "Following: Energy" in followed.text
 
-        # 08:00 in Kyiv on 27 November is 06:00 UTC; at 05:59 UTC nothing is due yet.
-        svc.scheduler.clock = lambda: dt.datetime(2026, 11, 27, 5, 59, tzinfo=UTC)
+        # Tomorrow, which the real minute-by-minute job cannot have reached yet.
+        eight = dt.datetime.combine(dt.date.today() + dt.timedelta(days=1), dt.time(8), KYIV)
+        svc.scheduler.clock = lambda: eight - dt.timedelta(minutes=1)
         assert [o.queued for o in await svc.scheduler.tick()] == []
-        svc.scheduler.clock = lambda: dt.datetime(2026, 11, 27, 6, 0, 20, tzinfo=UTC)
+        svc.scheduler.clock = lambda: eight + dt.timedelta(seconds=20)
         [outcome] = await svc.scheduler.tick()
         assert outcome.queued == 1
         [pushed] = await server.wait_for_messages(chat, 1, 10)
@@ -103,7 +114,7 @@ async def test_full_conversation_kyiv_morning_follow_then_mute(
 
         muted = await press(server, followed, energy)
         assert "Muted: Energy" in muted.text
-        svc.scheduler.clock = lambda: dt.datetime(2026, 11, 28, 6, 0, 5, tzinfo=UTC)
+        svc.scheduler.clock = lambda: eight + dt.timedelta(days=1, seconds=5)
         [outcome] = await svc.scheduler.tick()
         assert (outcome.queued, outcome.empty) == (0, 1)
         with pytest.raises(TimeoutError):
