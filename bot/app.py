@@ -151,7 +151,9 @@ async def _post_init(application: Application) -> None:
         report = await ingest_paths(store, folders)
         log.info("ingested articles: %s", report)
 
-    await register_commands(application.bot)
+    # Only admins the bot has met: Telegram refuses a menu for a chat it has never seen.
+    known_admins = [a for a in settings.admin_ids if await store.get_subscriber(a) is not None]
+    await register_commands(application.bot, known_admins)
 
     if drains_outbox(settings.worker_role):
         services.sender = build_sender(

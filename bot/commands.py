@@ -4,9 +4,15 @@ Descriptions are English msgids (``N_`` marks them for ``pybabel extract``); /he
 setMyCommands show them translated.
 """
 
-from telegram import Bot, BotCommand
+import logging
+from collections.abc import Iterable
+
+from telegram import Bot, BotCommand, BotCommandScopeChat
+from telegram.error import TelegramError
 
 from digests.i18n import DEFAULT_LANGUAGE, N_, supported_languages, translations
+
+log = logging.getLogger(__name__)
 
 USER_COMMANDS: tuple[tuple[str, str], ...] = (
     ("start", N_("Subscribe to the digest")),
@@ -40,10 +46,38 @@ ADMIN_COMMANDS: tuple[tuple[str, str], ...] = (
 )
 
 
-async def register_commands(bot: Bot) -> None:
-    """``setMyCommands`` once per language the bot speaks; English is also the default list."""
-    for language in supported_languages():
-        gettext = translations(language).gettext
-        commands = [BotCommand(name, gettext(text)) for name, text in USER_COMMANDS]
-        code = None if language == DEFAULT_LANGUAGE else language
-        await bot.set_my_commands(commands, language_code=code)
+async def register_commands(bot: Bot, admin_ids: Iterable[int] = ()) -> None:
+    """``setMyCommands`` once per language the bot speaks; English is also the default list.
+
+    Each of ``admin_ids`` also gets a menu of their own with the admin commands. Telegram
+    refuses that for an admin who has never written to the bot (it is then set at their
+    ``/start``, see :mod:`bot.handlers.subscription`): the refusal is logged, nothing more.
+    """
+    for language, code in _languages():
+        await bot.set_my_commands(_menu(USER_COMMANDS, language), language_code=code)
+    for admin_id in admin_ids:
+        try:
+            await register_admin_menu(bot, admin_id)
+        except TelegramError as exc:
+            log.info("admin %s gets the admin command menu at their /start (%s)", admin_id, exc)
+
+
+async def register_admin_menu(bot: Bot, chat_id: int) -> None:
+    """Give the private chat ``chat_id`` (an admin's) the user and admin commands."""
+    for language, code in _languages():
+        await bot.set_my_commands(
+            _menu(USER_COMMANDS + ADMIN_COMMANDS, language),
+            scope=BotCommandScopeChat(chat_id),
+            language_code=code,
+        )
+
+
+def _languages() -> list[tuple[str, str | None]]:
+    """Each language with the code setMyCommands takes for it (none for the default)."""
+    return [(language, None if language == DEFAULT_LANGUAGE else language)
+            for language in supported_languages()]
+
+
+def _menu(entries: tuple[tuple[str, str], ...], language: str) -> list[BotCommand]:
+    gettext = translations(language).gettext
+    return [BotCommand(name, gettext(text)) for name, text in entries]

@@ -1,18 +1,15 @@
-"""Composing an edition: pick the articles, render the digest, record it with its deliveries."""
+"""Composing an edition: pick the articles and render the digest (digests.runs records it)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from config import Edition
 from digests.models import Article
 from digests.render import Renderer
-from digests.store import DigestRecord, Store
-
-log = logging.getLogger(__name__)
+from digests.store import Store
 
 
 @dataclass(frozen=True)
@@ -57,28 +54,3 @@ async def compose(
         length=length,
     )
     return ComposedDigest(edition.name, parts, [a.id for a in articles])
-
-
-async def publish(
-    store: Store,
-    renderer: Renderer,
-    edition: Edition,
-    scheduled_for: dt.datetime,
-    *,
-    chat_ids: Sequence[int] | None = None,
-    default_timezone: str = "UTC",
-) -> DigestRecord | None:
-    """Record one run of ``edition`` and queue it for ``chat_ids`` (default: every active
-    subscriber), each getting the articles their topics and words keep, at their length.
-
-    Returns the digest most chats received, or ``None`` when nobody was queued: the run was
-    served before (a run fired twice, or caught up after a restart, is delivered once), or
-    nothing matched. See :func:`digests.runs.serve_run` for the whole outcome.
-    """
-    from digests.runs import serve_run  # runs builds on compose(); imported late, no cycle
-
-    outcome = await serve_run(
-        store, renderer, edition, scheduled_for, chat_ids, personal=False,
-        default_timezone=default_timezone,
-    )
-    return outcome.main

@@ -26,7 +26,6 @@ from apscheduler.triggers.cron import CronTrigger
 
 from config import Edition
 from config.cron import cron_trigger
-from digests.editions import publish
 from digests.i18n import T_
 from digests.preferences import Slot, latest_due
 from digests.render import Renderer
@@ -155,7 +154,14 @@ class EditionScheduler:
     async def publish(
         self, name: str, scheduled_for: dt.datetime, *, scheduled: bool = False
     ) -> DigestRecord | None:
-        """Serve one run of edition ``name``; the digest most chats got, or ``None``.
+        """Serve one run of edition ``name``; the digest most chats got, or ``None``."""
+        outcome = await self.serve(name, scheduled_for, scheduled=scheduled)
+        return None if outcome is None else outcome.main
+
+    async def serve(
+        self, name: str, scheduled_for: dt.datetime, *, scheduled: bool = False
+    ) -> RunOutcome | None:
+        """Serve one run of edition ``name``; what it queued, or ``None`` if it failed.
 
         A ``scheduled`` run goes to the chats on the editions' own schedule; otherwise (an
         admin's "publish now") to every active subscriber following the edition.
@@ -163,17 +169,17 @@ class EditionScheduler:
         scheduled_for = scheduled_for.astimezone(dt.UTC)
         try:
             chat_ids = await self.store.edition_chats() if scheduled else None
-            record = await publish(
-                self.store, self.renderer, self.editions[name], scheduled_for,
-                chat_ids=chat_ids, default_timezone=self.timezone,
+            outcome = await serve_run(
+                self.store, self.renderer, self.editions[name], scheduled_for, chat_ids,
+                personal=False, default_timezone=self.timezone,
             )
         except Exception:
             # One failed run must not take the scheduler down; the next run tries again.
             log.exception("edition %s at %s failed", name, scheduled_for)
             return None
-        if record is not None:
+        for record in outcome.digests:
             await self._published(record)
-        return record
+        return outcome
 
     async def tick(self) -> list[RunOutcome]:
         """The personal-times job: serve every slot that fell due since the last tick.

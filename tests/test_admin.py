@@ -85,6 +85,23 @@ async def test_broadcast_waits_for_the_admins_confirmation(
         assert record is not None and record.article_ids == []
 
 
+async def test_a_preview_is_sent_by_a_worker_that_never_saw_it(
+    server: BotAPIServer, tmp_path: Path
+) -> None:
+    settings = make_settings(tmp_path)
+    async with running_bot(server, TOKEN, settings):
+        await ask(server, 11, "/start")
+        preview = await ask(server, ADMIN, "/broadcast After the restart")
+    # The press reaches a restarted worker, as it would another one behind a load balancer.
+    async with running_bot(server, TOKEN, settings):
+        send, _ = preview.button_data()
+        server.user_presses(ADMIN, preview.message_id, send)
+        edited = await server.wait_for_edit(ADMIN, preview.message_id)
+        assert edited.text == "✅ Broadcast queued for 1 chat."
+        [received] = await server.wait_for_messages(11, 1, timeout=10)
+        assert received.text == "After the restart"
+
+
 async def test_a_second_press_and_cancel_send_nothing(
     server: BotAPIServer, tmp_path: Path
 ) -> None:

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from bot_api_spec import assert_conforms
 from conftest import database_url_for_run
+from sources_web import OTHER_PARAGRAPHS, WIRE_PARAGRAPHS
 
 from bot.app import build_application, running
 from bot.local.server import BotAPIServer
@@ -120,6 +122,31 @@ async def test_admin_sees_stats_and_admin_help(server: BotAPIServer, tmp_path: P
         assert "3" in reply  # three bundled sample articles
 
 
+async def test_admins_get_a_command_menu_of_their_own(
+    server: BotAPIServer, tmp_path: Path
+) -> None:
+    admin_scope = {"type": "chat", "chat_id": ADMIN}
+    settings = make_settings(tmp_path)
+    async with await start_bot(server, settings, [SAMPLES_DIR]):
+        # An admin who never wrote to the bot cannot have a menu yet: none is asked for.
+        assert server.commands(scope=admin_scope) == []
+        await ask(server, ADMIN, "/start")
+        await ask(server, 21, "/start")
+        menu = [c["command"] for c in server.commands(scope=admin_scope)]
+        assert menu[0] == "start" and {"publish", "broadcast", "stats"} <= set(menu)
+        ukrainian = server.commands(scope=admin_scope, language_code="uk")
+        assert [c["command"] for c in ukrainian] == menu
+        assert ukrainian != server.commands(scope=admin_scope)  # translated descriptions
+        assert server.commands(scope={"type": "chat", "chat_id": 21}) == []
+    assert_no_refused_calls(server)
+
+    # Menus set by hand in BotFather or lost are set again when the bot next starts.
+    server.world.commands.clear()
+    async with await start_bot(server, settings, [SAMPLES_DIR]):
+        assert "publish" in [c["command"] for c in server.commands(scope=admin_scope)]
+    assert_no_refused_calls(server)
+
+
 async def test_commands_are_registered(server: BotAPIServer, tmp_path: Path) -> None:
     async with await start_bot(server, make_settings(tmp_path), [SAMPLES_DIR]):
         names = [c["command"] for c in server.commands()]
@@ -170,12 +197,47 @@ async def test_a_failing_update_is_answered_and_the_bot_keeps_going(
         async def broken(limit: int = 10) -> list:
             raise RuntimeError("disk on fire")
 
-        monkeypatch.setattr(svc.store, "recent_articles", broken)
+        monkeypatch.setattr(svc.store, "recent_stories", broken)
         [apology] = await ask(server, 7, "/latest")
         assert "went wrong" in apology
         monkeypatch.undo()
         [latest] = await ask(server, 7, "/latest")
         assert "Harbour Bridge" in latest
+
+
+def two_outlets_one_story(folder: Path) -> Path:
+    """One wire story as two outlets ran it (each quoting the mayor), and another story."""
+    folder.mkdir()
+    mayor = {"text": "this bridge connects our families, our shops and our schools again",
+             "speaker": "Ana Lopez", "role": "Mayor"}
+    records = [
+        ("herald-bridge", "Riverton Herald", "Harbour Bridge Reopens", WIRE_PARAGRAPHS, [mayor],
+         "2026-11-26T07:00:00Z"),
+        ("metro-bridge", "Metro Daily", "Riverton Bridge Open Again", WIRE_PARAGRAPHS, [mayor],
+         "2026-11-26T07:30:00Z"),
+        ("herald-solar", "Riverton Herald", "Solar Farm Approved", OTHER_PARAGRAPHS, [],
+         "2026-11-26T06:00:00Z"),
+    ]
+    for ident, source, title, paragraphs, quotes, published in records:
+        record = {"id": ident, "source": source, "title": title, "body": "\n\n".join(paragraphs),
+                  "quotes": quotes, "published_at": published}
+        (folder / f"{ident}.json").write_text(json.dumps(record))
+    return folder
+
+
+async def test_a_story_from_two_outlets_is_listed_once(
+    server: BotAPIServer, tmp_path: Path
+) -> None:
+    folder = two_outlets_one_story(tmp_path / "articles")
+    async with await start_bot(server, make_settings(tmp_path), [folder]):
+        [latest] = await ask(server, 41, "/latest")
+        assert "Riverton Bridge Open Again" in latest and "Solar Farm Approved" in latest
+        assert "Harbour Bridge Reopens" not in latest
+        [summary] = await ask(server, 41, "/summary 2")
+        assert "Solar Farm Approved" in summary
+        [quotes] = await ask(server, 41, "/quotes")
+        assert quotes.count("our schools again") == 1 and "Ana Lopez" in quotes
+    assert_no_refused_calls(server)
 
 
 async def test_admin_publishes_an_edition_now(server: BotAPIServer, tmp_path: Path) -> None:
@@ -186,10 +248,14 @@ async def test_admin_publishes_an_edition_now(server: BotAPIServer, tmp_path: Pa
         assert await svc.store.latest_digest() is None
         [reply] = await ask(server, ADMIN, "/publish evening")
         assert "/publish morning" in reply
+        # A Ukrainian reader gets a digest of their own; the count covers both.
+        server.user_sends(22, "/start", language_code="uk")
+        await server.wait_for_messages(22, 1, 10)
         [reply] = await ask(server, ADMIN, "/publish morning")
-        assert "queued for 1 chat" in reply
-        [pushed] = await server.wait_for_messages(21, 1, timeout=10)
-        assert "Harbour Bridge" in pushed.text
+        assert "queued for 2 chats" in reply
+        for chat in (21, 22):
+            [pushed] = await server.wait_for_messages(chat, 1, timeout=10)
+            assert "Harbour Bridge" in pushed.text
     assert_no_refused_calls(server)
 
 

@@ -5,6 +5,7 @@ Ukrainian user answered in Ukrainian end to end through the real PTB stack.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from digests.i18n import (
     supported_languages,
     translations,
 )
-from digests.render import Renderer
+from digests.render import PACKAGE_TEMPLATES, Renderer
 
 ROOT = Path(__file__).resolve().parents[1]
 UK_PO = LOCALE_DIR / "uk" / "LC_MESSAGES" / "messages.po"
@@ -87,6 +88,34 @@ def test_plural_forms_follow_ukrainian_grammar() -> None:
         "1 чат", "2 чати", "5 чатів", "11 чатів", "14 чатів", "21 чат", "22 чати", "25 чатів",
         "112 чатів",
     ]
+
+
+TRANS_BLOCK = re.compile(r"{%-?\s*trans\b(?P<args>[^%]*)%}(?P<body>.*?){%-?\s*endtrans", re.S)
+
+
+def test_plural_blocks_are_counted_by_their_count() -> None:
+    # Jinja picks the plural form by a trans block's first variable unless {% pluralize X %}
+    # names one: a block that lists its edition before its count would count a word.
+    miscounted = []
+    for path in sorted(PACKAGE_TEMPLATES.glob("*.html")):
+        for block in TRANS_BLOCK.finditer(path.read_text(encoding="utf-8")):
+            if "pluralize" not in block["body"]:
+                continue
+            named = re.search(r"{%-?\s*pluralize\s+(\w+)", block["body"])
+            counted = named[1] if named else block["args"].split("=")[0].strip()
+            if counted != "count":
+                miscounted.append(f"{path.name}: {block['body'][:50]}")
+    assert miscounted == []
+
+
+def test_the_publish_reply_agrees_with_its_number_in_both_languages() -> None:
+    english, ukrainian = Renderer(), Renderer().localized("uk")
+    assert [english.render_message("published", edition="morning", queued=n)
+            for n in (1, 2)] == ["✅ Morning edition queued for 1 chat.",
+                                 "✅ Morning edition queued for 2 chats."]
+    assert [ukrainian.render_message("published", edition="morning", queued=n).split()[-2:]
+            for n in (1, 3, 5, 21)] == [["1", "чату."], ["3", "чатів."], ["5", "чатів."],
+                                        ["21", "чату."]]
 
 
 def test_compiled_catalogs_match_the_in_memory_ones(tmp_path: Path) -> None:

@@ -385,6 +385,10 @@ async def test_commands_per_scope_and_validation(server: BotAPIServer, client: C
     commands = [{"command": "start", "description": "Start"}]
     admins = {"type": "chat", "chat_id": 1}
     assert await client.ok("setMyCommands", commands=commands)
+    # A chat's own menu needs a chat the bot knows, as on Telegram.
+    assert await client.error("setMyCommands", commands=commands, scope=admins) == (
+        400, "Bad Request: chat not found")
+    server.user_sends(1, "hi")
     assert await client.ok("setMyCommands", commands=[*commands, commands[0]], scope=admins)
     assert await client.ok("getMyCommands") == commands
     assert len(await client.ok("getMyCommands", scope=admins)) == 2

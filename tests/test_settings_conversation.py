@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from conversation import ask, press, running_bot
 
+from bot.handlers.settings import ZONE_SEARCH_TTL
 from bot.local.server import BotAPIServer
 from bot.services import Services
 from config import Edition, Settings, load_settings
@@ -193,6 +194,29 @@ async def test_time_zone_by_offset_and_a_failed_search(
         # Once chosen, plain text is no longer a search.
         hint = await ask(server, chat, "Kyiv")
         assert "/help" in hint.text
+    assert [r.method for r in server.failed_requests()] == []
+
+
+async def test_a_zone_search_survives_a_restart_and_expires(
+    server: BotAPIServer, tmp_path: Path
+) -> None:
+    chat = 504
+    async with bot(server, tmp_path, [SAMPLES_DIR]):
+        await press(server, await ask(server, chat, "/settings"), "st:z")
+    # The city arrives at a restarted worker (or another one behind a load balancer).
+    async with bot(server, tmp_path, [SAMPLES_DIR]) as svc:
+        results = await ask(server, chat, "Kyiv")
+        assert results.button_data()[0] == "st:zs:Europe/Kyiv"
+
+        await press(server, await ask(server, chat, "/settings"), "st:z")
+        missing = await ask(server, chat, "Atlantis")  # a miss leaves the search open...
+        await press(server, missing, "st:m")  # ...until another tap
+        assert "/help" in (await ask(server, chat, "Lviv")).text
+
+        await press(server, await ask(server, chat, "/settings"), "st:z")
+        real_clock = svc.store.clock
+        svc.store.clock = lambda: real_clock() + ZONE_SEARCH_TTL
+        assert "/help" in (await ask(server, chat, "Kyiv")).text  # an hour on, it is text
     assert [r.method for r in server.failed_requests()] == []
 
 

@@ -72,19 +72,25 @@ async def publish(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await tell(update, context, "usage", usage=f"/publish {'|'.join(names)}",
                    problem=T_("No edition “%(given)s”.", given=given) if given else None)
         return
-    record = await services.scheduler.publish(name, dt.datetime.now(dt.UTC))
-    if record is None:
+    outcome = await services.scheduler.serve(name, dt.datetime.now(dt.UTC))
+    if outcome is None or not outcome.queued:
         await tell(update, context, "nothing_yet")
         return
-    queued = len(await services.store.deliveries_for_digest(record.id))
-    await tell(update, context, "published", edition=name, queued=queued)
+    # Every chat queued, across the digests that different filters and languages made.
+    await tell(update, context, "published", edition=name, queued=outcome.queued)
 
 
 # -- /broadcast --------------------------------------------------------------------------
 
 BROADCAST_EDITION = "broadcast"
-_BROADCASTS_KEY = "pending_broadcasts"
 BROADCAST_PATTERN = r"^bcast:(send|cancel):[A-Za-z0-9_-]{1,32}$"
+#: How long a broadcast preview's Send button works.
+BROADCAST_TTL = dt.timedelta(hours=24)
+
+
+def broadcast_key(token: str) -> str:
+    """The pending-action key of one broadcast preview, shared by every worker."""
+    return f"broadcast:{token}"
 
 
 def broadcast_text(message_text: str) -> str:
@@ -108,8 +114,7 @@ async def broadcast(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     count = (await services.store.subscriber_counts())["active"]
     token = secrets.token_urlsafe(9)
-    user = update.effective_user
-    context.bot_data.setdefault(_BROADCASTS_KEY, {})[token] = (text, user.id if user else None)
+    await services.store.put_pending(broadcast_key(token), {"text": text}, BROADCAST_TTL)
     renderer = await renderer_for(update, context)
     parts = split_html(renderer.render_message("broadcast_confirm", text=text, count=count))
     keyboard = InlineKeyboardMarkup([[
@@ -135,7 +140,7 @@ async def broadcast_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         return
     renderer = await renderer_for(update, context)
     _, action, token = query.data.split(":", 2)
-    pending = context.bot_data.setdefault(_BROADCASTS_KEY, {}).pop(token, None)
+    pending = await services.store.take_pending(broadcast_key(token))
     if pending is None:
         expired = to_plain_text(renderer.render_message("broadcast_expired"))
         await query.answer(expired, show_alert=True)
@@ -146,7 +151,7 @@ async def broadcast_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
             renderer.render_message("broadcast_cancelled"), parse_mode=ParseMode.HTML
         )
         return
-    text, _author = pending
+    text = pending["text"]
     record = await services.store.record_digest(
         edition=BROADCAST_EDITION,
         scheduled_for=dt.datetime.now(dt.UTC),

@@ -11,10 +11,18 @@ from telegram.ext import ContextTypes
 from bot.language import renderer_for
 from bot.services import get_services, reply
 from digests.i18n import T_
+from digests.models import Article
 from digests.render import to_plain_text
+from digests.store import Store
 
 RECENT = 10
 MAX_ARG_CHARS = 64
+
+
+async def recent_reads(store: Store, limit: int = RECENT) -> list[Article]:
+    """The newest stories, one article each: an outlet's copy of a story another outlet
+    reported is not listed twice, and the article shown carries every outlet's quotes."""
+    return [story.article for story in await store.recent_stories(limit)]
 
 
 async def say(

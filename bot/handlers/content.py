@@ -5,19 +5,14 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.handlers.common import RECENT, pick_article, say, tell
+from bot.handlers.common import pick_article, recent_reads, say, tell
 from bot.services import get_services
-from digests.models import Article
 from digests.preferences import fold
-
-
-async def _recent(context: ContextTypes.DEFAULT_TYPE) -> list[Article]:
-    return await get_services(context).store.recent_articles(RECENT)
 
 
 async def latest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """List the newest headlines, numbered for /summary N."""
-    articles = await _recent(context)
+    articles = await recent_reads(get_services(context).store)
     if not articles:
         await tell(update, context, "nothing_yet")
         return
@@ -26,7 +21,7 @@ async def latest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def summary(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Summary and key points of article N, or every recent article briefly."""
-    articles = await _recent(context)
+    articles = await recent_reads(get_services(context).store)
     if not articles:
         await tell(update, context, "nothing_yet")
         return
@@ -49,7 +44,7 @@ def speaker_matches(wanted: str, speaker: str | None) -> bool:
 
 async def figures(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Key figures of article N, or of every recent article."""
-    articles = await _recent(context)
+    articles = await recent_reads(get_services(context).store)
     if not articles:
         await tell(update, context, "nothing_yet")
         return

@@ -7,7 +7,7 @@ import datetime as dt
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
-from bot.handlers.common import RECENT, clean_arg, say
+from bot.handlers.common import RECENT, clean_arg, recent_reads, say
 from bot.handlers.content import speaker_matches
 from bot.handlers.settings import edit
 from bot.keyboards import Keyboards
@@ -64,7 +64,7 @@ def paginate(groups: list[QuoteGroup], per_page: int = QUOTES_PER_PAGE) -> list[
 async def _page(
     services: Services, renderer: Renderer, page: int, wanted: str | None
 ) -> tuple[str, InlineKeyboardMarkup | None]:
-    articles = await services.store.recent_articles(QUOTE_POOL)
+    articles = await recent_reads(services.store, QUOTE_POOL)
     items = [
         (number, article, quote)
         for number, article in enumerate(articles, start=1)

@@ -6,6 +6,7 @@ a city or a UTC offset, and the matches come back as buttons.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import Any
 
@@ -50,7 +51,13 @@ class Refused(ValueError):
         self.key = key
 
 
-AWAITING_ZONE = "awaiting_zone"
+#: How long after 🌍 plain text in the chat is still read as a time zone search.
+ZONE_SEARCH_TTL = dt.timedelta(hours=1)
+
+
+def zone_search_key(chat_id: int) -> str:
+    """The pending-action key of an open time zone search (any worker may get the answer)."""
+    return f"zone-search:{chat_id}"
 
 
 async def settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -79,7 +86,7 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     parts = query.data.split(":")
     action, args = parts[1] if len(parts) > 1 else "m", parts[2:]
     try:
-        screen, extra = await apply(services, chat.id, action, args, context)
+        screen, extra = await apply(services, chat.id, action, args)
     except Refused as exc:
         screen, extra = "main", {"problem": exc.key}
     except ValueError as exc:
@@ -110,15 +117,17 @@ async def may_change(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool
 
 
 async def apply(
-    services: Services, chat_id: int, action: str, args: list[str],
-    context: ContextTypes.DEFAULT_TYPE,
+    services: Services, chat_id: int, action: str, args: list[str]
 ) -> tuple[str, dict[str, Any]]:
     """Carry out ``action``; returns the screen to show next and its extra context."""
     store = services.store
     tz = services.settings.timezone
     prefs = await store.get_preferences(chat_id, tz)
-    chat_data = context.chat_data if context.chat_data is not None else {}
-    chat_data.pop(AWAITING_ZONE, None)
+    if action == "z":
+        await store.put_pending(zone_search_key(chat_id), True, ZONE_SEARCH_TTL)
+        return "zone", {}
+    # Any other press closes a search left open.
+    await store.drop_pending(zone_search_key(chat_id))
     if action == "t":
         return "time", {"which": _which(args)}
     if action == "h":
@@ -135,9 +144,6 @@ async def apply(
             times[0] = minute
         await store.update_preferences(chat_id, default_timezone=tz, times=times)
         return "main", {}
-    if action == "z":
-        chat_data[AWAITING_ZONE] = True
-        return "zone", {}
     if action == "zs":
         try:
             zone = check_timezone(":".join(args))
@@ -207,15 +213,17 @@ async def apply(
 async def zone_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Plain text in a private chat: a time zone search if one was asked for, else a hint."""
     message, chat = update.effective_message, update.effective_chat
-    chat_data = context.chat_data
-    if message is None or chat is None or not chat_data or not chat_data.get(AWAITING_ZONE):
+    services = get_services(context)
+    if message is None or chat is None or not await services.store.peek_pending(
+        zone_search_key(chat.id)
+    ):
         await general.plain_text(update, context)
         return
-    services = get_services(context)
     query = clean_arg(message.text or "")
     zones = find_timezones(query)
     if zones:
-        chat_data.pop(AWAITING_ZONE, None)  # a miss leaves the search open for another try
+        # A miss leaves the search open for another try.
+        await services.store.drop_pending(zone_search_key(chat.id))
     renderer = await renderer_for(update, context)
     text, markup = await render_screen(services, renderer, chat.id, "zone_results", query=query,
                                        zones=zones)

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import logging
+
 from telegram import Update
+from telegram.constants import ChatType
+from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
+from bot.commands import register_admin_menu
 from bot.handlers.common import say, tell
 from bot.services import get_services
 from digests.schedule import describe_schedule
+
+log = logging.getLogger(__name__)
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -36,6 +43,12 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         update, context, "start.html",
         first_name=user.first_name if user else None, editions=editions, already=already,
     )
+    if chat.type == ChatType.PRIVATE and user is not None and services.is_admin(user.id):
+        # Telegram takes an admin's own menu only once they have written to the bot.
+        try:
+            await register_admin_menu(context.bot, chat.id)
+        except TelegramError as exc:
+            log.warning("could not set admin %s's command menu: %s", user.id, exc)
 
 
 async def stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -215,12 +215,15 @@ def _administrator(user: JSON) -> JSON:
     return member
 
 
-def _command_key(params: JSON) -> tuple[str, str]:
+def _command_key(world: World, params: JSON) -> tuple[str, str]:
     scope = params.get("scope") or {"type": "default"}
     if scope.get("type") not in COMMAND_SCOPES:
         raise bad_request("unsupported bot command scope type")
-    if scope["type"].startswith("chat") and scope.get("chat_id") is None:
-        raise bad_request("chat_id is empty")
+    if scope["type"].startswith("chat"):
+        if scope.get("chat_id") is None:
+            raise bad_request("chat_id is empty")
+        # As Telegram: a chat the bot has never seen (a user who never wrote to it) is unknown.
+        world.resolve_chat(scope["chat_id"])
     language = params.get("language_code") or ""
     if language and not re.fullmatch(r"[a-z]{2}", language):
         raise bad_request("invalid language code specified")
@@ -325,18 +328,18 @@ async def set_my_commands(world: World, params: JSON) -> bool:
                 else "BOT_COMMAND_DESCRIPTION_INVALID"
             )
         checked.append({"command": name, "description": description})
-    world.commands[_command_key(params)] = checked
+    world.commands[_command_key(world, params)] = checked
     return True
 
 
 async def get_my_commands(world: World, params: JSON) -> list[JSON]:
     """``getMyCommands``: the list set for exactly this scope and language."""
-    return list(world.commands.get(_command_key(params), []))
+    return list(world.commands.get(_command_key(world, params), []))
 
 
 async def delete_my_commands(world: World, params: JSON) -> bool:
     """``deleteMyCommands``."""
-    world.commands.pop(_command_key(params), None)
+    world.commands.pop(_command_key(world, params), None)
     return True
 
 

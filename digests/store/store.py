@@ -3,7 +3,8 @@
 Articles, subscribers, and digests with their outbox of deliveries live in one database: SQLite
 by default, PostgreSQL when the URL says so. The queries are grouped by concern in
 :mod:`~digests.store.articles`, :mod:`~digests.store.subscribers` and
-:mod:`~digests.store.outbox`, whose history :mod:`~digests.store.retention` prunes; this class
+:mod:`~digests.store.outbox`, whose history :mod:`~digests.store.retention` prunes, and
+:mod:`~digests.store.pending` holds what conversations wait for; this class
 puts them behind one object with a lifecycle.
 """
 
@@ -19,6 +20,7 @@ from digests.store.engine import DEFAULT_URL, create_engine, safe_url
 from digests.store.errors import StoreError
 from digests.store.migrate import upgrade
 from digests.store.outbox import OutboxQueries
+from digests.store.pending import PendingQueries
 from digests.store.preferences import PreferenceQueries
 from digests.store.retention import RetentionQueries
 from digests.store.sources import SourceQueries
@@ -32,6 +34,7 @@ class Store(
     SourceQueries,
     PreferenceQueries,
     RetentionQueries,
+    PendingQueries,
 ):
     """Access to the database behind one async engine.
 
