@@ -104,7 +104,6 @@ class Leadership:
         """Try to lead now, then keep trying (or checking the held lock) in the background."""
         if self._task is not None:
             return
-        self._stopping.clear()
         if not self.shared:
             await self._become_leader()
             return
@@ -114,7 +113,11 @@ class Leadership:
         except Exception as exc:
             log.warning("%s leadership: database unreachable (%s); retrying", self.name,
                         type(exc).__name__)
-        self._task = asyncio.create_task(self._run(), name=f"leadership:{self.name}")
+        # A stop signal per loop: a loop left running by a stop() that was itself cancelled
+        # still ends, whatever a later start() does.
+        self._stopping = asyncio.Event()
+        self._task = asyncio.create_task(self._run(self._stopping),
+                                         name=f"leadership:{self.name}")
 
     async def wait_held(self) -> None:
         """Return once this worker leads (at once if it does)."""
@@ -126,27 +129,28 @@ class Leadership:
         """Stop leading and trying; another worker can take the lock at once.
 
         The led work stops (``on_lost``) before the lock goes, so no two workers ever lead
-        together. The background task is asked to end between queries rather than cancelled
+        together. The background loop is asked to end between queries rather than cancelled
         mid-query: SQLAlchemy closes a connection whose query was interrupted, and that would
-        free the lock while ``on_lost`` had yet to run.
+        free the lock while ``on_lost`` had yet to run. Shielded: a shutdown that is itself
+        cancelled still stops the led work and frees the lock.
         """
+        await asyncio.shield(self._stop())
+
+    async def _stop(self) -> None:
         task, self._task = self._task, None
         if task is not None:
             self._stopping.set()
-            try:
-                # A query on a hung database can take long; do not wait past a few retries.
-                await asyncio.wait_for(asyncio.shield(task), timeout=STOP_GRACE + self.retry)
-            except TimeoutError:
+            # Only the query in flight is waited for; on a hung database, not for ever.
+            done, _ = await asyncio.wait({task}, timeout=STOP_GRACE + self.retry)
+            if not done:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-            except asyncio.CancelledError:
-                if not task.cancelled():  # the caller is being cancelled, not the task
-                    raise
+        # Out of the loop and with no time limit: however long on_lost takes, the lock waits.
         await self._release(unlock=True)
 
-    async def _run(self) -> None:
-        while not await self._stopping_within(self.retry):
+    async def _run(self, stopping: asyncio.Event) -> None:
+        while not await _set_within(stopping, self.retry):
             try:
                 if self._held:
                     await self._check()
@@ -156,18 +160,6 @@ class Leadership:
                 log.warning("%s leadership: database unreachable (%s: %s); retrying",
                             self.name, type(exc).__name__, exc)
                 await self._release(unlock=False)
-        # Here too, not only in stop(): the lock goes even if stop()'s caller is cancelled.
-        await self._release(unlock=True)
-
-    async def _stopping_within(self, seconds: float) -> bool:
-        """Wait ``seconds``; return early, with True, if :meth:`stop` was called."""
-        if self._stopping.is_set():
-            return True
-        try:
-            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
-        except TimeoutError:
-            return False
-        return True
 
     async def _attempt(self) -> None:
         if self._connection is None:
@@ -237,18 +229,23 @@ class Leadership:
         """Stop leading; ``unlock`` says the connection is healthy enough to unlock on."""
         was_held, self._held = self._held, False
         connection, self._connection = self._connection, None
-        if was_held:
-            log.info("%s leadership released", self.name)
-            self._changed.set()
-            if self.on_lost is not None:
-                try:
-                    await self.on_lost()
-                except Exception:
-                    log.exception("%s leadership: stopping failed", self.name)
-        if connection is None:
-            return
         try:
-            if unlock and was_held:
+            if was_held:
+                log.info("%s leadership released", self.name)
+                self._changed.set()
+                if self.on_lost is not None:
+                    try:
+                        await self.on_lost()
+                    except Exception:
+                        log.exception("%s leadership: stopping failed", self.name)
+        finally:
+            # Even if on_lost was cut short: the connection is closed, never left to the GC.
+            if connection is not None:
+                await self._close(connection, unlock=unlock and was_held)
+
+    async def _close(self, connection: AsyncConnection, *, unlock: bool) -> None:
+        try:
+            if unlock:
                 await connection.scalar(
                     text("SELECT pg_advisory_unlock(:key)"), {"key": self.key}
                 )
@@ -259,3 +256,11 @@ class Leadership:
             await connection.close()
         except Exception:
             log.debug("%s leadership: closing its connection failed", self.name, exc_info=True)
+
+
+async def _set_within(event: asyncio.Event, seconds: float) -> bool:
+    """Wait up to ``seconds`` for ``event``; whether it is set."""
+    if not event.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(event.wait(), timeout=seconds)
+    return event.is_set()

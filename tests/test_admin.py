@@ -102,6 +102,29 @@ async def test_a_preview_is_sent_by_a_worker_that_never_saw_it(
         assert received.text == "After the restart"
 
 
+async def test_a_send_that_fails_can_be_pressed_again(
+    server: BotAPIServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with running_bot(server, TOKEN, make_settings(tmp_path)) as services:
+        await ask(server, 11, "/start")
+        preview = await ask(server, ADMIN, "/broadcast Second try")
+        send, _ = preview.button_data()
+
+        async def broken(*args: object, **kwargs: object) -> None:
+            raise RuntimeError("database gone")
+
+        monkeypatch.setattr(services.store, "record_digest", broken)
+        server.user_presses(ADMIN, preview.message_id, send)
+        [apology] = await server.wait_for_messages(ADMIN, 1, timeout=10)
+        assert "went wrong" in apology.text
+        monkeypatch.undo()
+        server.user_presses(ADMIN, preview.message_id, send)
+        edited = await server.wait_for_edit(ADMIN, preview.message_id)
+        assert edited.text == "✅ Broadcast queued for 1 chat."
+        [received] = await server.wait_for_messages(11, 1, timeout=10)
+        assert received.text == "Second try"
+
+
 async def test_a_second_press_and_cancel_send_nothing(
     server: BotAPIServer, tmp_path: Path
 ) -> None:

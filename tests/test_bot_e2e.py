@@ -259,6 +259,23 @@ async def test_admin_publishes_an_edition_now(server: BotAPIServer, tmp_path: Pa
     assert_no_refused_calls(server)
 
 
+async def test_a_failed_publish_says_so(
+    server: BotAPIServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with await start_bot(server, make_settings(tmp_path), [SAMPLES_DIR]) as svc:
+        await ask(server, 21, "/start")
+
+        async def broken(*args: object, **kwargs: object) -> None:
+            raise RuntimeError("database gone")
+
+        monkeypatch.setattr(svc.store, "claim_runs", broken)
+        [reply] = await ask(server, ADMIN, "/publish morning")
+        assert "went wrong" in reply and "No articles" not in reply
+        monkeypatch.undo()
+        [reply] = await ask(server, ADMIN, "/publish morning")
+        assert "queued for 1 chat." in reply
+
+
 async def test_plain_text_in_private_chat_points_to_commands(
     server: BotAPIServer, tmp_path: Path
 ) -> None:

@@ -10,6 +10,7 @@ import pytest
 from conftest import postgres_only
 from sqlalchemy.engine import make_url
 
+from bot import leader as leader_module
 from bot.leader import Leadership, lock_key
 from digests.store import Store
 
@@ -82,15 +83,17 @@ async def test_exactly_one_leads_and_a_stopped_leader_hands_over(stores: list[St
 
 @postgres_only
 async def test_a_leader_stopped_mid_check_finishes_its_work_before_another_leads(
-    stores: list[Store],
+    stores: list[Store], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     log: list[str] = []
 
     async def wind_down() -> None:
-        # Stopping a scheduler waits for its running jobs; the lock must outlast that.
-        await asyncio.sleep(0.3)
+        # Stopping a scheduler or sender waits for its running work, longer than stop()
+        # waits for a query in flight; the lock must outlast all of it.
+        await asyncio.sleep(0.4)
         log.append("leader stopped")
 
+    monkeypatch.setattr(leader_module, "STOP_GRACE", 0.1)
     # With no pause between checks the leader's connection is nearly always mid-query when
     # stop() comes.
     leader = Leadership(stores[0].engine, "scheduler", on_lost=wind_down, retry=0.0)
@@ -105,6 +108,37 @@ async def test_a_leader_stopped_mid_check_finishes_its_work_before_another_leads
         await standby.stop()
         assert log == ["leader stopped", "w0 leads", "w0 stops"], log
         log.clear()
+
+
+@postgres_only
+async def test_a_cancelled_stop_still_stops_the_work_and_frees_the_lock(
+    stores: list[Store],
+) -> None:
+    log: list[str] = []
+
+    async def wind_down() -> None:
+        await asyncio.sleep(0.2)
+        log.append("leader stopped")
+
+    leader = Leadership(stores[0].engine, "scheduler", on_lost=wind_down, retry=0.0)
+    _started.append(leader)
+    [standby] = leaderships(stores[1:2], log)
+    await leader.start()
+    await standby.start()
+    # A shutdown that is itself cancelled (a second Ctrl+C, a supervisor's timeout).
+    stopping = asyncio.create_task(leader.stop())
+    await asyncio.sleep(0.01)
+    stopping.cancel()
+    await until(lambda: standby.held)
+    assert log == ["leader stopped", "w0 leads"]
+
+    # Started again, it waits behind the standby with a single loop, not two.
+    await leader.start()
+    await asyncio.sleep(0.3)
+    assert not leader.held
+    await leader.stop()
+    await standby.stop()
+    assert [t for t in asyncio.all_tasks() if t.get_name() == "leadership:scheduler"] == []
 
 
 @postgres_only

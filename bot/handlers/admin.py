@@ -73,7 +73,10 @@ async def publish(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                    problem=T_("No edition “%(given)s”.", given=given) if given else None)
         return
     outcome = await services.scheduler.serve(name, dt.datetime.now(dt.UTC))
-    if outcome is None or not outcome.queued:
+    if outcome is None:  # the run failed; the log has why
+        await tell(update, context, "failed")
+        return
+    if not outcome.queued:
         await tell(update, context, "nothing_yet")
         return
     # Every chat queued, across the digests that different filters and languages made.
@@ -152,13 +155,18 @@ async def broadcast_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         )
         return
     text = pending["text"]
-    record = await services.store.record_digest(
-        edition=BROADCAST_EDITION,
-        scheduled_for=dt.datetime.now(dt.UTC),
-        parts=split_html(html.escape(text, quote=False)),
-        article_ids=[],
-        chat_ids=None,
-    )
+    try:
+        record = await services.store.record_digest(
+            edition=BROADCAST_EDITION,
+            scheduled_for=dt.datetime.now(dt.UTC),
+            parts=split_html(html.escape(text, quote=False)),
+            article_ids=[],
+            chat_ids=None,
+        )
+    except Exception:
+        # Nothing was queued: the preview's Send button works again once the error passes.
+        await services.store.put_pending(broadcast_key(token), pending, BROADCAST_TTL)
+        raise
     queued = record.queued if record is not None and record.queued is not None else 0
     log.info("admin %s queued a broadcast for %d chats", query.from_user.id, queued)
     if services.sender is not None:
