@@ -41,3 +41,8 @@ async def press(server: BotAPIServer, message: SentMessage, data: str) -> SentMe
     return await server.wait_for_edit(
         message.chat_id, message.message_id, edits + 1, REPLY_TIMEOUT
     )
+
+
+async def database_gone(*args: object, **kwargs: object) -> None:
+    """A stand-in for a store method while the database is unreachable."""
+    raise RuntimeError("database gone")

@@ -10,9 +10,10 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from conversation import ask, running_bot
+from conversation import ask, database_gone, running_bot
 
 from bot.local.server import BotAPIServer
+from bot.local.world import SentMessage
 from config import Settings, load_settings
 
 TOKEN = "4646:admin-test-token"
@@ -85,6 +86,16 @@ async def test_broadcast_waits_for_the_admins_confirmation(
         assert record is not None and record.article_ids == []
 
 
+async def send_to_chat_11(server: BotAPIServer, preview: SentMessage, text: str) -> None:
+    """Press Send under ``preview``: queued for chat 11 alone, which receives ``text``."""
+    send, _ = preview.button_data()
+    server.user_presses(ADMIN, preview.message_id, send)
+    edited = await server.wait_for_edit(ADMIN, preview.message_id)
+    assert edited.text == "✅ Broadcast queued for 1 chat."
+    [received] = await server.wait_for_messages(11, 1, timeout=10)
+    assert received.text == text
+
+
 async def test_a_preview_is_sent_by_a_worker_that_never_saw_it(
     server: BotAPIServer, tmp_path: Path
 ) -> None:
@@ -94,12 +105,7 @@ async def test_a_preview_is_sent_by_a_worker_that_never_saw_it(
         preview = await ask(server, ADMIN, "/broadcast After the restart")
     # The press reaches a restarted worker, as it would another one behind a load balancer.
     async with running_bot(server, TOKEN, settings):
-        send, _ = preview.button_data()
-        server.user_presses(ADMIN, preview.message_id, send)
-        edited = await server.wait_for_edit(ADMIN, preview.message_id)
-        assert edited.text == "✅ Broadcast queued for 1 chat."
-        [received] = await server.wait_for_messages(11, 1, timeout=10)
-        assert received.text == "After the restart"
+        await send_to_chat_11(server, preview, "After the restart")
 
 
 async def test_a_send_that_fails_can_be_pressed_again(
@@ -110,19 +116,12 @@ async def test_a_send_that_fails_can_be_pressed_again(
         preview = await ask(server, ADMIN, "/broadcast Second try")
         send, _ = preview.button_data()
 
-        async def broken(*args: object, **kwargs: object) -> None:
-            raise RuntimeError("database gone")
-
-        monkeypatch.setattr(services.store, "record_digest", broken)
+        monkeypatch.setattr(services.store, "record_digest", database_gone)
         server.user_presses(ADMIN, preview.message_id, send)
         [apology] = await server.wait_for_messages(ADMIN, 1, timeout=10)
         assert "went wrong" in apology.text
         monkeypatch.undo()
-        server.user_presses(ADMIN, preview.message_id, send)
-        edited = await server.wait_for_edit(ADMIN, preview.message_id)
-        assert edited.text == "✅ Broadcast queued for 1 chat."
-        [received] = await server.wait_for_messages(11, 1, timeout=10)
-        assert received.text == "Second try"
+        await send_to_chat_11(server, preview, "Second try")
 
 
 async def test_a_second_press_and_cancel_send_nothing(

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from bot_api_spec import assert_conforms
 from conftest import database_url_for_run
+from conversation import database_gone
 from sources_web import OTHER_PARAGRAPHS, WIRE_PARAGRAPHS
 
 from bot.app import build_application, running
@@ -194,10 +195,7 @@ async def test_a_failing_update_is_answered_and_the_bot_keeps_going(
     server: BotAPIServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async with await start_bot(server, make_settings(tmp_path), [SAMPLES_DIR]) as svc:
-        async def broken(limit: int = 10) -> list:
-            raise RuntimeError("disk on fire")
-
-        monkeypatch.setattr(svc.store, "recent_stories", broken)
+        monkeypatch.setattr(svc.store, "recent_stories", database_gone)
         [apology] = await ask(server, 7, "/latest")
         assert "went wrong" in apology
         monkeypatch.undo()
@@ -265,10 +263,7 @@ async def test_a_failed_publish_says_so(
     async with await start_bot(server, make_settings(tmp_path), [SAMPLES_DIR]) as svc:
         await ask(server, 21, "/start")
 
-        async def broken(*args: object, **kwargs: object) -> None:
-            raise RuntimeError("database gone")
-
-        monkeypatch.setattr(svc.store, "claim_runs", broken)
+        monkeypatch.setattr(svc.store, "claim_runs", database_gone)
         [reply] = await ask(server, ADMIN, "/publish morning")
         assert "went wrong" in reply and "No articles" not in reply
         monkeypatch.undo()

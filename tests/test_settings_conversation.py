@@ -23,20 +23,12 @@ from bot.local.server import BotAPIServer
 from bot.services import Services
 from config import Edition, Settings, load_settings
 from digests.ingest import SAMPLES_DIR
-from digests.preferences import short_key
+from digests.preferences import short_key, utc_offset_label
 from digests.render import to_plain_text
 
 TOKEN = "4242:settings-test-token"
 UTC = dt.UTC
 KYIV = ZoneInfo("Europe/Kyiv")
-
-
-def utc_offset_now(zone: ZoneInfo) -> str:
-    """How /settings names a zone's offset today (it changes with daylight saving time)."""
-    offset = dt.datetime.now(zone).utcoffset() or dt.timedelta()
-    sign, minutes = ("-", -offset) if offset < dt.timedelta() else ("+", offset)
-    hours, rest = divmod(int(minutes.total_seconds()) // 60, 60)
-    return f"UTC{sign}{hours:02d}:{rest:02d}"
 
 
 def make_settings(tmp_path: Path) -> Settings:
@@ -86,7 +78,7 @@ async def test_full_conversation_kyiv_morning_follow_then_mute(
         results = await ask(server, chat, "Kyiv")  # typed, not a command
         assert results.button_data()[0] == "st:zs:Europe/Kyiv"
         shown = await press(server, results, "st:zs:Europe/Kyiv")
-        assert f"Time zone: Europe/Kyiv ({utc_offset_now(KYIV)})" in shown.text
+        assert f"Time zone: Europe/Kyiv ({utc_offset_label('Europe/Kyiv')})" in shown.text
 
         hours = await press(server, shown, "st:t")
         minutes = await press(server, hours, "st:h:0:8")

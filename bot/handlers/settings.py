@@ -121,13 +121,13 @@ async def apply(
 ) -> tuple[str, dict[str, Any]]:
     """Carry out ``action``; returns the screen to show next and its extra context."""
     store = services.store
-    tz = services.settings.timezone
-    prefs = await store.get_preferences(chat_id, tz)
     if action == "z":
         await store.put_pending(zone_search_key(chat_id), True, ZONE_SEARCH_TTL)
         return "zone", {}
     # Any other press closes a search left open.
     await store.drop_pending(zone_search_key(chat_id))
+    tz = services.settings.timezone
+    prefs = await store.get_preferences(chat_id, tz)
     if action == "t":
         return "time", {"which": _which(args)}
     if action == "h":

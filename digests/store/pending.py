@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import String, delete, select
+from sqlalchemy import ColumnElement, String, delete, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from digests.store.base import StoreBase
@@ -44,9 +44,7 @@ class PendingQueries(StoreBase):
 
     async def peek_pending(self, key: str) -> Any | None:
         """The value under ``key`` if it has not expired; it stays."""
-        query = select(PendingRow.value).where(
-            PendingRow.key == key, PendingRow.expires_at > self.clock()
-        )
+        query = select(PendingRow.value).where(*self._live(key))
         async with self._sessions() as session:
             return await session.scalar(query)
 
@@ -56,11 +54,7 @@ class PendingQueries(StoreBase):
         Of several workers taking one key at once exactly one gets the value: a Send button
         pressed twice, or on two devices, queues one broadcast.
         """
-        statement = (
-            delete(PendingRow)
-            .where(PendingRow.key == key, PendingRow.expires_at > self.clock())
-            .returning(PendingRow.value)
-        )
+        statement = delete(PendingRow).where(*self._live(key)).returning(PendingRow.value)
         async with self._sessions.begin() as session:
             return (await session.execute(statement)).scalar()
 
@@ -68,3 +62,7 @@ class PendingQueries(StoreBase):
         """Forget ``key``, whatever it held."""
         async with self._sessions.begin() as session:
             await session.execute(delete(PendingRow).where(PendingRow.key == key))
+
+    def _live(self, key: str) -> tuple[ColumnElement[bool], ...]:
+        """The row of ``key``, if it has not expired."""
+        return PendingRow.key == key, PendingRow.expires_at > self.clock()
